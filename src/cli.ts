@@ -1,0 +1,199 @@
+/**
+ * The `machi` command: start the system (API, web and workers, or one role for scale-out),
+ * migrate, manage tenants and staff, reload the demo.
+ */
+import { parseArgs } from 'node:util';
+import { formatCredentials, hasAnyTenant, loadDemo } from './demo/index.ts';
+import { addAccount, generatePassword, grantStaffRole, type StaffRole } from './identity/index.ts';
+import { buildApp, jobHandlers, openMachi } from './main.ts';
+import {
+  AppError,
+  addTenant,
+  ConfigError,
+  configWarnings,
+  type Db,
+  listTenants,
+  loadConfig,
+  lockDataDir,
+  type PlatformConfig,
+  requireTenant,
+  Worker,
+} from './platform/index.ts';
+
+const USAGE = `Usage: machi <command>
+
+  start [--role all|api|worker]   start Machi (default: API, web and workers in one process)
+  migrate                         apply database migrations and exit
+  tenant add <code> <名前> <English name>
+                                  add a prefecture or municipality by its 全国地方公共団体コード
+  tenant list                     list tenants
+  user add --tenant <code> --email <e-mail> --name <name> [--role admin|editor|viewer]
+                                  add a staff account; its password is printed once
+  demo                            (re)load the demo tenants and accounts with new passwords
+
+Settings come from environment variables; see .env.example.`;
+
+type Command = (args: string[], config: PlatformConfig) => Promise<number>;
+
+/** Opens the database for a one-off command, holding the embedded data folder's lock meanwhile. */
+async function withDb<T>(config: PlatformConfig, fn: (db: Db) => Promise<T>): Promise<T> {
+  const release = config.databaseUrl ? () => {} : lockDataDir(config.dataDir);
+  try {
+    const { db } = await openMachi({ config });
+    try {
+      return await fn(db);
+    } finally {
+      await db.close();
+    }
+  } finally {
+    release();
+  }
+}
+
+const start: Command = async (args, config) => {
+  const { values } = parseArgs({ args, options: { role: { type: 'string', default: 'all' } } });
+  const role = values.role;
+  if (role !== 'all' && role !== 'api' && role !== 'worker') {
+    process.stderr.write(`--role must be all, api or worker (got ${role})\n`);
+    return 2;
+  }
+  const release = config.databaseUrl ? () => {} : lockDataDir(config.dataDir);
+  const { db, applied } = await openMachi({ config });
+  if (applied.length > 0) {
+    process.stdout.write(`Applied ${applied.length} database migrations.\n`);
+  }
+  if (config.demoData && role !== 'worker' && !(await hasAnyTenant(db))) {
+    process.stdout.write(`${formatCredentials(await loadDemo(db))}\n`);
+  }
+  const app = role === 'worker' ? undefined : await buildApp({ config, db });
+  const worker =
+    role === 'api'
+      ? undefined
+      : new Worker(db, {
+          handlers: jobHandlers,
+          concurrency: config.jobsConcurrency,
+          pollIntervalMs: config.jobsPollIntervalMs,
+          leaseSeconds: config.jobsLeaseSeconds,
+        });
+  worker?.start();
+  if (app) {
+    await app.listen({ port: config.port, host: config.host });
+    const where = config.databaseUrl ? 'PostgreSQL' : `the embedded database in ${config.dataDir}`;
+    process.stdout.write(`Machi is running at ${config.publicUrl} (${where}).\n`);
+  } else {
+    process.stdout.write(`Machi worker ${worker?.id} is taking jobs.\n`);
+  }
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await app?.close();
+  await worker?.stop();
+  await db.close();
+  release();
+  return 0;
+};
+
+const migrateCommand: Command = async (_args, config) => {
+  const release = config.databaseUrl ? () => {} : lockDataDir(config.dataDir);
+  try {
+    const { db, applied } = await openMachi({ config });
+    await db.close();
+    process.stdout.write(applied.length ? `Applied:\n  ${applied.join('\n  ')}\n` : 'Nothing to apply.\n');
+    return 0;
+  } finally {
+    release();
+  }
+};
+
+const tenant: Command = async (args, config) => {
+  const [sub, ...rest] = args;
+  if (sub === 'list') {
+    const tenants = await withDb(config, listTenants);
+    for (const t of tenants) {
+      process.stdout.write(`${t.code}  ${t.kind.padEnd(12)} ${t.name} (${t.nameEn})${t.parentCode ? `  ⊂ ${t.parentCode}` : ''}\n`);
+    }
+    return 0;
+  }
+  if (sub === 'add' && rest.length === 3) {
+    const [code = '', name = '', nameEn = ''] = rest;
+    const added = await withDb(config, (db) => addTenant(db, { code, name, nameEn }));
+    process.stdout.write(`Added ${added.kind} ${added.code} ${added.name}.\n`);
+    return 0;
+  }
+  process.stderr.write(`${USAGE}\n`);
+  return 2;
+};
+
+const user: Command = async (args, config) => {
+  const [sub, ...rest] = args;
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      tenant: { type: 'string' },
+      email: { type: 'string' },
+      name: { type: 'string' },
+      role: { type: 'string', default: 'admin' },
+    },
+  });
+  if (sub !== 'add' || !values.tenant || !values.email || !values.name) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  const password = generatePassword();
+  await withDb(config, async (db) => {
+    const tenantRecord = await requireTenant(db, values.tenant ?? '');
+    const account = await addAccount(db, {
+      kind: 'staff',
+      email: values.email ?? '',
+      displayName: values.name ?? '',
+      password,
+    });
+    await grantStaffRole(db, tenantRecord.code, account.id, values.role as StaffRole);
+  });
+  process.stdout.write(`Added staff ${values.email} (${values.role}, ${values.tenant}). Password (shown once): ${password}\n`);
+  return 0;
+};
+
+const demo: Command = async (_args, config) => {
+  const credentials = await withDb(config, loadDemo);
+  process.stdout.write(`${formatCredentials(credentials)}\n`);
+  return 0;
+};
+
+const COMMANDS: Record<string, Command> = { start, migrate: migrateCommand, tenant, user, demo };
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  const command = name ? COMMANDS[name] : undefined;
+  if (!command) {
+    process.stderr.write(`${USAGE}\n`);
+    return name === undefined || name === '--help' || name === 'help' ? 0 : 2;
+  }
+  let config: PlatformConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 78;
+    }
+    throw error;
+  }
+  for (const warning of configWarnings(config)) {
+    process.stderr.write(`WARNING: ${warning}\n`);
+  }
+  try {
+    return await command(args, config);
+  } catch (error) {
+    if (error instanceof AppError && error.status < 500) {
+      process.stderr.write(`machi: ${error.message}\n`);
+      return 1;
+    }
+    if (error instanceof AppError) {
+      process.stderr.write(`machi: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}

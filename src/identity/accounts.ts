@@ -1,0 +1,125 @@
+/**
+ * Accounts (共通ID): one per person, residents with a home municipality, staff with roles per
+ * tenant. Staff roles are tenant-owned rows, read and written only inside `withTenant`.
+ */
+import type { Db, Queryable } from '../platform/db.ts';
+import { BadRequest, Conflict } from '../platform/errors.ts';
+import { hashPassword } from './passwords.ts';
+
+export type AccountKind = 'resident' | 'staff';
+export type StaffRole = 'admin' | 'editor' | 'viewer';
+export const STAFF_ROLES: readonly StaffRole[] = ['admin', 'editor', 'viewer'];
+
+export interface Account {
+  id: string;
+  kind: AccountKind;
+  email: string;
+  displayName: string;
+  homeTenantCode: string | null;
+}
+
+export interface NewAccount {
+  kind: AccountKind;
+  email: string;
+  displayName: string;
+  password: string;
+  homeTenantCode?: string | null;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/**
+ * Creates an account with a hashed password.
+ * @throws BadRequest for a malformed e-mail or short password, Conflict when the e-mail is taken
+ */
+export async function addAccount(db: Queryable, input: NewAccount): Promise<Account> {
+  if (!EMAIL.test(input.email)) {
+    throw new BadRequest('the e-mail address is not valid');
+  }
+  if (input.password.length < 12) {
+    throw new BadRequest('a password needs at least 12 characters');
+  }
+  if (input.kind === 'resident' && !input.homeTenantCode) {
+    throw new BadRequest('a resident needs a home municipality');
+  }
+  const passwordHash = await hashPassword(input.password);
+  const { rows } = await db.query<{ id: string }>(
+    `insert into identity.accounts (kind, email, display_name, password_hash, home_tenant_id)
+     values ($1, $2, $3, $4, $5)
+     on conflict do nothing
+     returning id`,
+    [input.kind, input.email, input.displayName, passwordHash, input.kind === 'resident' ? input.homeTenantCode : null],
+  );
+  if (!rows[0]) {
+    throw new Conflict('an account with this e-mail address exists already');
+  }
+  return {
+    id: rows[0].id,
+    kind: input.kind,
+    email: input.email,
+    displayName: input.displayName,
+    homeTenantCode: input.kind === 'resident' ? (input.homeTenantCode ?? null) : null,
+  };
+}
+
+export async function findAccountByEmail(db: Queryable, email: string): Promise<Account | undefined> {
+  const { rows } = await db.query<{
+    id: string;
+    kind: AccountKind;
+    email: string;
+    display_name: string;
+    home_tenant_id: string | null;
+  }>('select id, kind, email, display_name, home_tenant_id from identity.accounts where lower(email) = lower($1)', [
+    email,
+  ]);
+  const row = rows[0];
+  return row
+    ? { id: row.id, kind: row.kind, email: row.email, displayName: row.display_name, homeTenantCode: row.home_tenant_id }
+    : undefined;
+}
+
+/** Gives a staff account a role in the tenant. */
+export async function grantStaffRole(db: Db, tenantCode: string, accountId: string, role: StaffRole): Promise<void> {
+  if (!STAFF_ROLES.includes(role)) {
+    throw new BadRequest(`role must be one of ${STAFF_ROLES.join(', ')}`);
+  }
+  await db.withTenant(tenantCode, (tx) =>
+    tx.query(
+      `insert into identity.staff_roles (tenant_id, account_id, role) values ($1, $2, $3)
+       on conflict do nothing`,
+      [tenantCode, accountId, role],
+    ),
+  );
+}
+
+export interface StaffMember {
+  accountId: string;
+  email: string;
+  displayName: string;
+  roles: StaffRole[];
+}
+
+/** The staff of one tenant with their roles there. */
+export async function listStaff(db: Db, tenantCode: string): Promise<StaffMember[]> {
+  return db.withTenant(tenantCode, async (tx) => {
+    const { rows } = await tx.query<{ account_id: string; roles: StaffRole[] }>(
+      `select account_id, array_agg(role order by role) as roles from identity.staff_roles
+        group by account_id`,
+    );
+    if (rows.length === 0) {
+      return [];
+    }
+    // Account details are read as the owner: accounts are not tenant-owned, roles are.
+    const accounts = await db.query<{ id: string; email: string; display_name: string }>(
+      'select id, email, display_name from identity.accounts where id = any($1::uuid[]) order by email',
+      [rows.map((r) => r.account_id)],
+    );
+    const rolesOf = new Map(rows.map((r) => [r.account_id, r.roles]));
+    return accounts.rows.map((a) => ({
+      accountId: a.id,
+      email: a.email,
+      displayName: a.display_name,
+      roles: rolesOf.get(a.id) ?? [],
+    }));
+  });
+}

@@ -1,0 +1,124 @@
+/**
+ * The composition root: the only place that wires capabilities together.
+ * `buildApp` assembles the HTTP app in one visible order (external plugins → platform →
+ * capabilities → error handlers); `openMachi` opens and migrates the database.
+ */
+import { fileURLToPath } from 'node:url';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { type FastifyInstance } from 'fastify';
+import pino, { type DestinationStream } from 'pino';
+import { identityMigrations } from './identity/index.ts';
+import {
+  type Db,
+  type JobHandler,
+  loadMigrations,
+  loggerOptions,
+  type Migration,
+  type MigrationSource,
+  migrate,
+  openDb,
+  type PlatformConfig,
+  platformMigrations,
+  postgresRateLimitStore,
+  registerHealth,
+  registerMetrics,
+  registerProblemHandlers,
+  registerTenantRoutes,
+  registerWeb,
+  TooManyRequests,
+} from './platform/index.ts';
+
+/** Every capability's migrations, in the order they are applied. */
+export const migrationSources: MigrationSource[] = [platformMigrations, identityMigrations];
+
+/** Job handlers of every capability, by queue name. */
+export const jobHandlers: Record<string, JobHandler> = {};
+
+export const WEB_DIST = fileURLToPath(new URL('../web/dist', import.meta.url));
+
+export interface AppOptions {
+  config: PlatformConfig;
+  db: Db;
+  /** Where log lines go (default: standard output). */
+  logStream?: DestinationStream;
+  /** The built front end to serve (default web/dist). */
+  webDist?: string;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { config, db } = options;
+  const logger = pino(loggerOptions(config.logLevel), options.logStream ?? pino.destination(1));
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+    },
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 500 },
+  });
+  const migrations: Migration[] = loadMigrations(migrationSources);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  registerProblemHandlers(app, config.bodyLimit);
+
+  // External plugins.
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: { 'img-src': ["'self'", 'data:'], 'upgrade-insecure-requests': config.production ? [] : null },
+    },
+    hsts: config.production,
+  });
+  if (config.rateLimitMax > 0) {
+    await app.register(rateLimit, {
+      max: config.rateLimitMax,
+      timeWindow: config.rateLimitWindowSeconds * 1000,
+      store: postgresRateLimitStore(db),
+      keyGenerator: (request) => `ip:${request.ip}`,
+      errorResponseBuilder: (_request, context) => new TooManyRequests(Math.ceil(context.ttl / 1000)),
+    });
+  }
+  if (config.corsOrigins.length > 0) {
+    const { default: cors } = await import('@fastify/cors');
+    await app.register(cors, { origin: config.corsOrigins });
+  }
+
+  // Platform.
+  registerMetrics(app, db);
+  registerHealth(app, db, migrations);
+  registerTenantRoutes(app, db);
+
+  // Front end.
+  const served = await registerWeb(app, options.webDist ?? WEB_DIST);
+  if (!served) {
+    app.log.warn('the front end is not built (npm run build:web); only the API is served');
+  }
+  return app;
+}
+
+export interface OpenOptions {
+  config: PlatformConfig;
+}
+
+/** Opens the configured database and applies pending migrations; returns the ids applied. */
+export async function openMachi({ config }: OpenOptions): Promise<{ db: Db; applied: string[] }> {
+  const db = await openDb({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: config.databasePoolSize,
+  });
+  try {
+    const applied = await migrate(db, loadMigrations(migrationSources));
+    return { db, applied };
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}

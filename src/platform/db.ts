@@ -1,0 +1,187 @@
+/**
+ * One database interface over two engines: the embedded PGlite (with PostGIS) in DATA_DIR when
+ * DATABASE_URL is unset, a PostgreSQL server otherwise. The same SQL runs on both.
+ * Tenant data is only ever read or written through `withTenant`, which drops to the `machi_app`
+ * role so that PostgreSQL's row-level security policies apply.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
+import { postgis } from '@electric-sql/pglite-postgis';
+import pg from 'pg';
+
+export interface QueryResult<T> {
+  rows: T[];
+  rowCount: number;
+}
+
+/** Something SQL can be sent to: the database, a transaction or one connection. */
+export interface Queryable {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<T>>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface Db extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  /** A transaction as the schema owner: platform tables only, never tenant data. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * A transaction in which row-level security confines every statement to one tenant:
+   * the role is `machi_app` and `machi.tenant_id` is set for this transaction only.
+   */
+  withTenant<T>(tenantId: string, fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** One connection held for the duration of `fn` (session-level advisory locks). */
+  withConnection<T>(fn: (conn: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** The role that application queries on tenant data run as; row-level security applies to it. */
+export const APP_ROLE = 'machi_app';
+/** The per-transaction setting that row-level security policies compare `tenant_id` with. */
+export const TENANT_SETTING = 'machi.tenant_id';
+
+async function enterTenant(tx: Queryable, tenantId: string): Promise<void> {
+  await tx.query(`set local role ${APP_ROLE}`);
+  await tx.query('select set_config($1, $2, true)', [TENANT_SETTING, tenantId]);
+}
+
+const INT8 = 20;
+
+class PgliteDb implements Db {
+  readonly kind = 'pglite';
+  readonly #pg: PGlite;
+  constructor(pglite: PGlite) {
+    this.#pg = pglite;
+  }
+  async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
+    const r = await this.#pg.query<T>(sql, params);
+    return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+  }
+  async exec(sql: string): Promise<void> {
+    await this.#pg.exec(sql);
+  }
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.#pg.transaction((tx) =>
+      fn({
+        async query<R>(sql: string, params?: unknown[]) {
+          const r = await tx.query<R>(sql, params);
+          return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+        },
+        async exec(sql: string) {
+          await tx.exec(sql);
+        },
+      }),
+    );
+  }
+  withTenant<T>(tenantId: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.transaction(async (tx) => {
+      await enterTenant(tx, tenantId);
+      return fn(tx);
+    });
+  }
+  withConnection<T>(fn: (conn: Queryable) => Promise<T>): Promise<T> {
+    // PGlite is a single connection already.
+    return fn(this);
+  }
+  async close(): Promise<void> {
+    if (!this.#pg.closed) {
+      await this.#pg.close();
+    }
+  }
+}
+
+function clientQueryable(client: pg.PoolClient): Queryable {
+  return {
+    async query<R>(sql: string, params?: unknown[]) {
+      const r = await client.query(sql, params);
+      return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
+    },
+    async exec(sql: string) {
+      await client.query(sql);
+    },
+  };
+}
+
+class PostgresDb implements Db {
+  readonly kind = 'postgres';
+  readonly #pool: pg.Pool;
+  constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+  async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
+    const r = await this.#pool.query(sql, params);
+    return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
+  }
+  async exec(sql: string): Promise<void> {
+    await this.#pool.query(sql);
+  }
+  async withConnection<T>(fn: (conn: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    try {
+      return await fn(clientQueryable(client));
+    } finally {
+      client.release();
+    }
+  }
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.withConnection(async (conn) => {
+      await conn.query('begin');
+      try {
+        const result = await fn(conn);
+        await conn.query('commit');
+        return result;
+      } catch (error) {
+        await conn.query('rollback');
+        throw error;
+      }
+    });
+  }
+  withTenant<T>(tenantId: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.transaction(async (tx) => {
+      await enterTenant(tx, tenantId);
+      return fn(tx);
+    });
+  }
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+}
+
+export interface OpenDbOptions {
+  /** PostgreSQL connection string; unset means the embedded database. */
+  databaseUrl?: string | undefined;
+  /** Folder of the embedded database; unset means in memory (tests). */
+  dataDir?: string | undefined;
+  poolSize?: number;
+}
+
+/** Opens the embedded database (in `dataDir`, or in memory) or connects to a PostgreSQL server. */
+export async function openDb(options: OpenDbOptions): Promise<Db> {
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.poolSize ?? 10,
+      application_name: 'machi',
+      types: {
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+          oid === INT8 ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+      },
+    });
+    // An idle client that loses its server must not crash the process; the next query reports it.
+    pool.on('error', () => {});
+    const db = new PostgresDb(pool);
+    await db.query('select 1');
+    return db;
+  }
+  let dataDir: string | undefined;
+  if (options.dataDir) {
+    dataDir = path.join(options.dataDir, 'pgdata');
+    fs.mkdirSync(dataDir, { recursive: true });
+  }
+  const pglite = await PGlite.create(dataDir, {
+    extensions: { postgis },
+    parsers: { [pgliteTypes.INT8]: (value: string) => Number(value) },
+  });
+  return new PgliteDb(pglite);
+}

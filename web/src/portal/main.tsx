@@ -1,0 +1,5 @@
+/** Entry of the resident portal (住民ポータル), served at `/`. */
+import { mount } from '../shared/mount.tsx';
+import { PortalPage } from './portal-page.tsx';
+
+mount(<PortalPage />);
