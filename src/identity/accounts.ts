@@ -101,25 +101,25 @@ export interface StaffMember {
 
 /** The staff of one tenant with their roles there. */
 export async function listStaff(db: Db, tenantCode: string): Promise<StaffMember[]> {
-  return db.withTenant(tenantCode, async (tx) => {
+  const roles = await db.withTenant(tenantCode, async (tx) => {
     const { rows } = await tx.query<{ account_id: string; roles: StaffRole[] }>(
-      `select account_id, array_agg(role order by role) as roles from identity.staff_roles
-        group by account_id`,
+      'select account_id, array_agg(role order by role) as roles from identity.staff_roles group by account_id',
     );
-    if (rows.length === 0) {
-      return [];
-    }
-    // Account details are read as the owner: accounts are not tenant-owned, roles are.
-    const accounts = await db.query<{ id: string; email: string; display_name: string }>(
-      'select id, email, display_name from identity.accounts where id = any($1::uuid[]) order by email',
-      [rows.map((r) => r.account_id)],
-    );
-    const rolesOf = new Map(rows.map((r) => [r.account_id, r.roles]));
-    return accounts.rows.map((a) => ({
-      accountId: a.id,
-      email: a.email,
-      displayName: a.display_name,
-      roles: rolesOf.get(a.id) ?? [],
-    }));
+    return rows;
   });
+  if (roles.length === 0) {
+    return [];
+  }
+  // Accounts are not tenant-owned (one per person across municipalities); only roles are.
+  const accounts = await db.query<{ id: string; email: string; display_name: string }>(
+    'select id, email, display_name from identity.accounts where id = any($1::uuid[]) order by email',
+    [roles.map((r) => r.account_id)],
+  );
+  const rolesOf = new Map(roles.map((r) => [r.account_id, r.roles]));
+  return accounts.rows.map((a) => ({
+    accountId: a.id,
+    email: a.email,
+    displayName: a.display_name,
+    roles: rolesOf.get(a.id) ?? [],
+  }));
 }

@@ -4,6 +4,7 @@
  * Tenant data is only ever read or written through `withTenant`, which drops to the `machi_app`
  * role so that PostgreSQL's row-level security policies apply.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
@@ -48,6 +49,21 @@ async function enterTenant(tx: Queryable, tenantId: string): Promise<void> {
 
 const INT8 = 20;
 
+/**
+ * Marks the async context of a running transaction. Using the database itself (not the transaction
+ * handle) from inside one is a bug: on PGlite, a single connection, it waits for the transaction to
+ * end and never returns; on PostgreSQL it silently runs outside the transaction. Both fail loudly.
+ */
+const insideTransaction = new AsyncLocalStorage<object>();
+
+function assertNotInside(db: object): void {
+  if (insideTransaction.getStore() === db) {
+    throw new Error(
+      'the database was used directly inside one of its transactions; use the transaction handle',
+    );
+  }
+}
+
 class PgliteDb implements Db {
   readonly kind = 'pglite';
   readonly #pg: PGlite;
@@ -55,23 +71,28 @@ class PgliteDb implements Db {
     this.#pg = pglite;
   }
   async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
+    assertNotInside(this);
     const r = await this.#pg.query<T>(sql, params);
     return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
   }
   async exec(sql: string): Promise<void> {
+    assertNotInside(this);
     await this.#pg.exec(sql);
   }
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    assertNotInside(this);
     return this.#pg.transaction((tx) =>
-      fn({
-        async query<R>(sql: string, params?: unknown[]) {
-          const r = await tx.query<R>(sql, params);
-          return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
-        },
-        async exec(sql: string) {
-          await tx.exec(sql);
-        },
-      }),
+      insideTransaction.run(this, () =>
+        fn({
+          async query<R>(sql: string, params?: unknown[]) {
+            const r = await tx.query<R>(sql, params);
+            return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+          },
+          async exec(sql: string) {
+            await tx.exec(sql);
+          },
+        }),
+      ),
     );
   }
   withTenant<T>(tenantId: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
@@ -83,6 +104,10 @@ class PgliteDb implements Db {
   withConnection<T>(fn: (conn: Queryable) => Promise<T>): Promise<T> {
     // PGlite is a single connection already.
     return fn(this);
+  }
+  /** A gzipped tarball of the whole data folder (backups, test templates). */
+  dumpDataDir(): Promise<Blob> {
+    return this.#pg.dumpDataDir('gzip');
   }
   async close(): Promise<void> {
     if (!this.#pg.closed) {
@@ -110,13 +135,16 @@ class PostgresDb implements Db {
     this.#pool = pool;
   }
   async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
+    assertNotInside(this);
     const r = await this.#pool.query(sql, params);
     return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
   }
   async exec(sql: string): Promise<void> {
+    assertNotInside(this);
     await this.#pool.query(sql);
   }
   async withConnection<T>(fn: (conn: Queryable) => Promise<T>): Promise<T> {
+    assertNotInside(this);
     const client = await this.#pool.connect();
     try {
       return await fn(clientQueryable(client));
@@ -128,7 +156,7 @@ class PostgresDb implements Db {
     return this.withConnection(async (conn) => {
       await conn.query('begin');
       try {
-        const result = await fn(conn);
+        const result = await insideTransaction.run(this, () => fn(conn));
         await conn.query('commit');
         return result;
       } catch (error) {
@@ -154,6 +182,16 @@ export interface OpenDbOptions {
   /** Folder of the embedded database; unset means in memory (tests). */
   dataDir?: string | undefined;
   poolSize?: number;
+  /** Start the embedded database from a dump made by `dumpEmbeddedDb` instead of an empty one. */
+  fromDump?: Blob | undefined;
+}
+
+/** Dumps the embedded database's data folder; a PostgreSQL server is backed up with its own tools. */
+export function dumpEmbeddedDb(db: Db): Promise<Blob> {
+  if (!(db instanceof PgliteDb)) {
+    throw new Error('only the embedded database can be dumped this way; use pg_dump for PostgreSQL');
+  }
+  return db.dumpDataDir();
 }
 
 /** Opens the embedded database (in `dataDir`, or in memory) or connects to a PostgreSQL server. */
@@ -181,6 +219,7 @@ export async function openDb(options: OpenDbOptions): Promise<Db> {
   }
   const pglite = await PGlite.create(dataDir, {
     extensions: { postgis },
+    ...(options.fromDump ? { loadDataDir: options.fromDump } : {}),
     parsers: { [pgliteTypes.INT8]: (value: string) => Number(value) },
   });
   return new PgliteDb(pglite);

@@ -47,7 +47,8 @@ export class AppError extends Error {
 
   toProblem(instance?: string): ProblemDetails {
     const problem: ProblemDetails = { type: this.type, title: this.title, status: this.status };
-    if (this.status < 500 && this.message !== this.title) {
+    // A 500's detail is for the logs; every other status's detail is written for the client.
+    if (this.status !== 500 && this.message !== this.title) {
       problem.detail = this.message;
     }
     if (instance) {

@@ -29,7 +29,8 @@ export interface EnqueueOptions {
 
 /**
  * Adds a job. Pass the transaction of the change that causes it, so the job exists exactly when
- * the change does. With an idempotency key, a second call returns the first job's id.
+ * the change does. With an idempotency key, a second call for the same queue and tenant returns
+ * the first job's id; keys of different tenants never meet.
  */
 export async function enqueue(
   db: Queryable,
@@ -40,7 +41,7 @@ export async function enqueue(
   const { rows } = await db.query<{ id: number }>(
     `insert into platform.jobs (queue, tenant_id, payload, idempotency_key, max_attempts, run_at)
      values ($1, $2, $3, $4, $5, coalesce($6, now()))
-     on conflict (queue, idempotency_key) do nothing
+     on conflict (queue, coalesce(tenant_id, ''), idempotency_key) where idempotency_key is not null do nothing
      returning id`,
     [
       queue,
@@ -55,8 +56,9 @@ export async function enqueue(
     return rows[0].id;
   }
   const existing = await db.query<{ id: number }>(
-    'select id from platform.jobs where queue = $1 and idempotency_key = $2',
-    [queue, options.idempotencyKey],
+    `select id from platform.jobs
+      where queue = $1 and coalesce(tenant_id, '') = coalesce($2::text, '') and idempotency_key = $3`,
+    [queue, options.tenantId ?? null, options.idempotencyKey],
   );
   if (!existing.rows[0]) {
     throw new Error(`job ${queue}/${options.idempotencyKey} is neither new nor visible`);
@@ -130,9 +132,10 @@ export class Worker {
   readonly #db: Db;
   readonly #options: Required<Omit<WorkerOptions, 'onError'>> & Pick<WorkerOptions, 'onError'>;
   readonly #running = new Map<number, Promise<void>>();
-  readonly #abort = new AbortController();
+  #abort = new AbortController();
   #timer: NodeJS.Timeout | undefined;
-  #polling = false;
+  /** The poll in flight: the jobs it takes are this worker's to run, even when stop() comes first. */
+  #polling: Promise<void> | undefined;
   #stopped = true;
 
   constructor(db: Db, options: WorkerOptions) {
@@ -147,6 +150,10 @@ export class Worker {
   }
 
   start(): void {
+    if (this.#abort.signal.aborted) {
+      // The last stop() aborted its handlers; the handlers of this run must not start out aborted.
+      this.#abort = new AbortController();
+    }
     this.#stopped = false;
     this.#schedule(0);
   }
@@ -162,6 +169,9 @@ export class Worker {
   async stop(graceMs = 10_000): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    // Jobs a poll in flight takes are already marked running under our lease: wait for them too,
+    // or they would run after stop() returned (perhaps on a closed database) or wait out their lease.
+    await this.#polling;
     const all = Promise.allSettled(this.#running.values());
     const timeout = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
     await Promise.race([all, timeout]);
@@ -171,14 +181,19 @@ export class Worker {
 
   #schedule(ms: number): void {
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.#poll(), ms);
+    this.#timer = setTimeout(() => this.#poll(), ms);
   }
 
-  async #poll(): Promise<void> {
+  #poll(): void {
     if (this.#stopped || this.#polling) {
       return;
     }
-    this.#polling = true;
+    this.#polling = this.#takeAndRun().finally(() => {
+      this.#polling = undefined;
+    });
+  }
+
+  async #takeAndRun(): Promise<void> {
     let taken = 0;
     try {
       const free = this.#options.concurrency - this.#running.size;
@@ -202,19 +217,17 @@ export class Worker {
     } catch {
       // The database is unreachable for now; try again at the next poll.
     } finally {
-      this.#polling = false;
       if (!this.#stopped) {
-        this.#schedule(taken > 0 && this.#running.size < this.#options.concurrency ? 0 : this.#options.pollIntervalMs);
+        this.#schedule(
+          taken > 0 && this.#running.size < this.#options.concurrency ? 0 : this.#options.pollIntervalMs,
+        );
       }
     }
   }
 
   async #run(job: Job): Promise<void> {
     const handler = this.#options.handlers[job.queue];
-    const renew = setInterval(
-      () => void this.#renewLease(job.id),
-      (this.#options.leaseSeconds * 1000) / 3,
-    );
+    const renew = setInterval(() => void this.#renewLease(job.id), (this.#options.leaseSeconds * 1000) / 3);
     try {
       if (job.attempts > job.maxAttempts) {
         throw new Error('the worker running the last attempt stopped before it finished');
@@ -248,7 +261,7 @@ export class Worker {
   }
 
   async #fail(job: Job, error: unknown): Promise<void> {
-    const message = (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 2000);
+    const message = errorSummary(error);
     const dead = job.attempts >= job.maxAttempts;
     await this.#db.query(
       `update platform.jobs
@@ -256,9 +269,21 @@ export class Worker {
               run_at = case when $3 = 'pending' then now() + make_interval(secs => $5::double precision) else run_at end,
               finished_at = case when $3 = 'dead' then now() else null end
         where id = $1 and locked_by = $2`,
-      [job.id, this.id, dead ? 'dead' : 'pending', message, backoffSeconds(job.attempts, this.#options.backoffBaseSeconds)],
+      [
+        job.id,
+        this.id,
+        dead ? 'dead' : 'pending',
+        message,
+        backoffSeconds(job.attempts, this.#options.backoffBaseSeconds),
+      ],
     );
   }
+}
+
+/** What `last_error` keeps: the error's name and message, bounded so a huge message cannot bloat the row. */
+function errorSummary(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.slice(0, 2000);
 }
 
 export interface JobCounts {

@@ -6,9 +6,18 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { migrationSources } from '../../src/main.ts';
-import { type Db, loadConfig, loadMigrations, migrate, openDb, type PlatformConfig } from '../../src/platform/index.ts';
+import {
+  type Db,
+  dumpEmbeddedDb,
+  loadConfig,
+  loadMigrations,
+  migrate,
+  openDb,
+  type PlatformConfig,
+} from '../../src/platform/index.ts';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || undefined;
 /** Which engine this run tests: test names carry it so a failure says where. */
@@ -50,6 +59,34 @@ async function dropPostgresDatabase(databaseUrl: string): Promise<void> {
   }
 }
 
+const TEMPLATE_DIR = path.resolve(import.meta.dirname, '../../node_modules/.cache/machi');
+
+/**
+ * A migrated embedded database as a dump, made once per set of migrations and shared by every test
+ * file: creating PostGIS and running migrations takes seconds, loading a dump much less.
+ */
+async function migratedTemplate(): Promise<Blob> {
+  const migrations = loadMigrations(migrationSources);
+  const key = createHash('sha256')
+    .update(migrations.map((m) => `${m.id}:${m.checksum}`).join('\n'))
+    .digest('hex')
+    .slice(0, 16);
+  const file = path.join(TEMPLATE_DIR, `pglite-${key}.tar.gz`);
+  if (fs.existsSync(file)) {
+    return new Blob([fs.readFileSync(file)]);
+  }
+  const db = await openDb({});
+  await migrate(db, migrations);
+  const dump = await dumpEmbeddedDb(db);
+  await db.close();
+  fs.mkdirSync(TEMPLATE_DIR, { recursive: true });
+  // Several test files may race to make it: write aside, then rename atomically.
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, Buffer.from(await dump.arrayBuffer()));
+  fs.renameSync(tmp, file);
+  return dump;
+}
+
 /** A migrated database for one test file; `persistent` keeps an embedded one on disk for child processes. */
 export async function createTestDb(options: { persistent?: boolean; migrated?: boolean } = {}): Promise<TestDb> {
   let db: Db;
@@ -60,7 +97,8 @@ export async function createTestDb(options: { persistent?: boolean; migrated?: b
     db = await openDb({ databaseUrl, poolSize: 5 });
   } else {
     dataDir = options.persistent ? fs.mkdtempSync(path.join(os.tmpdir(), 'machi-test-')) : undefined;
-    db = await openDb({ dataDir });
+    const fromDump = options.migrated === false ? undefined : await migratedTemplate();
+    db = await openDb({ dataDir, fromDump });
   }
   if (options.migrated !== false) {
     await migrate(db, loadMigrations(migrationSources));

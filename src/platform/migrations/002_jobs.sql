@@ -6,7 +6,6 @@ create table platform.jobs (
   queue text not null check (queue ~ '^[a-z][a-z0-9_.-]*$'),
   tenant_id text references platform.tenants (id),
   payload jsonb not null default '{}'::jsonb,
-  -- Enqueueing the same (queue, idempotency_key) twice gives back the first job.
   idempotency_key text,
   state text not null default 'pending' check (state in ('pending', 'running', 'done', 'dead')),
   attempts integer not null default 0,
@@ -17,9 +16,13 @@ create table platform.jobs (
   last_error text,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
-  finished_at timestamptz,
-  unique (queue, idempotency_key)
+  finished_at timestamptz
 );
+-- Enqueueing the same (queue, idempotency_key) twice for one tenant (or for the platform) gives back
+-- the first job. Keys are per tenant: one municipality's key must neither block another's job nor
+-- reveal that it exists, which a key unique across tenants would do under row-level security.
+create unique index jobs_idempotency on platform.jobs (queue, coalesce(tenant_id, ''), idempotency_key)
+  where idempotency_key is not null;
 create index jobs_due on platform.jobs (run_at) where state = 'pending';
 create index jobs_leased on platform.jobs (locked_until) where state = 'running';
 

@@ -16,7 +16,7 @@ export function DashboardPage() {
         <p class="lead">{t('dashboard.lead')}</p>
       </div>
 
-      <section aria-labelledby="tenants-heading" aria-busy={state.status === 'loading'}>
+      <section aria-labelledby="tenants-heading">
         <h2 id="tenants-heading">{t('dashboard.tenants.heading')}</h2>
         <TenantsContent state={state} reload={reload} />
       </section>

@@ -31,11 +31,11 @@ function TenantGroup({ group }: { group: PrefectureGroup }) {
   return (
     <section class="tenant-group" aria-labelledby={headingId}>
       <div class="tenant-group__header">
-        <h3 id={headingId}>{prefecture ? <TenantName tenant={prefecture} /> : t('dashboard.tenants.other')}</h3>
+        <h3 id={headingId}>
+          {prefecture ? <TenantName tenant={prefecture} /> : t('dashboard.tenants.other')}
+        </h3>
         {prefecture && (
-          <p class="tenant-group__code">
-            {t('dashboard.tenants.prefectureCode', { code: prefecture.code })}
-          </p>
+          <p class="tenant-group__code">{t('dashboard.tenants.prefectureCode', { code: prefecture.code })}</p>
         )}
       </div>
       {municipalities.length === 0 ? (

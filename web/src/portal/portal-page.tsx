@@ -13,7 +13,11 @@ interface Service {
 }
 
 const services: Service[] = [
-  { id: 'procedures', titleKey: 'portal.services.procedures.title', bodyKey: 'portal.services.procedures.body' },
+  {
+    id: 'procedures',
+    titleKey: 'portal.services.procedures.title',
+    bodyKey: 'portal.services.procedures.body',
+  },
   { id: 'epost', titleKey: 'portal.services.epost.title', bodyKey: 'portal.services.epost.body' },
   { id: 'calendar', titleKey: 'portal.services.calendar.title', bodyKey: 'portal.services.calendar.body' },
   { id: 'notices', titleKey: 'portal.services.notices.title', bodyKey: 'portal.services.notices.body' },

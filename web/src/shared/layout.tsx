@@ -30,14 +30,12 @@ export function Layout({ page, children }: LayoutProps) {
       </a>
       <header class="site-header">
         <div class="container site-header__inner">
-          <div class="site-header__titles">
-            <a class="brand" href="/" aria-label={t('layout.brandLabel')}>
-              <img class="brand__icon" src="/icon.svg" alt="" width="32" height="32" />
-              <span>{t('layout.brand')}</span>
-            </a>
-            <p class="site-header__page">{title}</p>
-          </div>
+          <a class="brand" href="/" aria-label={t('layout.brandLabel')}>
+            <img class="brand__icon" src="/icon.svg" alt="" width="32" height="32" />
+            <span>{t('layout.brand')}</span>
+          </a>
           <LanguageSwitch />
+          <p class="site-header__page">{title}</p>
         </div>
       </header>
       <main id="main" class="container" tabIndex={-1}>
@@ -51,7 +49,8 @@ export function Layout({ page, children }: LayoutProps) {
 function LanguageSwitch() {
   const { t, lang, setLang } = useI18n();
   return (
-    <div class="lang-switch" role="group" aria-label={t('layout.language')}>
+    <fieldset class="lang-switch">
+      <legend class="visually-hidden">{t('layout.language')}</legend>
       {languages.map((option) => (
         <button
           key={option}
@@ -64,7 +63,7 @@ function LanguageSwitch() {
           {languageNames[option]}
         </button>
       ))}
-    </div>
+    </fieldset>
   );
 }
 

@@ -8,8 +8,7 @@ export const en: Messages = {
   'layout.skipToContent': 'Skip to main content',
   'layout.language': 'Language',
   'layout.footerNav': 'Machi pages',
-  'layout.footerNote':
-    'Machi is an open-source city OS that municipalities can share (Apache License 2.0).',
+  'layout.footerNote': 'Machi is an open-source city OS that municipalities can share (Apache License 2.0).',
 
   'page.portal': 'Resident portal',
   'page.console': 'Staff console',
@@ -52,19 +51,18 @@ export const en: Messages = {
   'console.nav.disaster.body': 'Issue evacuation information and manage which shelters are open.',
 
   'dashboard.heading': 'Open data dashboard',
-  'dashboard.lead':
-    'The municipalities that share Machi, each with its national local government code.',
+  'dashboard.lead': 'The municipalities that share Machi, each with its national local government code.',
   'dashboard.tenants.heading': 'Participating municipalities',
   'dashboard.tenants.loading': 'Loading the participating municipalities…',
   'dashboard.tenants.error':
     'Sorry, we could not load the list of participating municipalities. Please try again in a little while.',
   'dashboard.tenants.retry': 'Try again',
   'dashboard.tenants.empty': 'No municipality takes part yet.',
-  'dashboard.tenants.summary': 'Participating municipalities: {count}',
+  'dashboard.tenants.summary': 'Number of municipalities: {count}',
   'dashboard.tenants.asOf': 'As of {time} (Japan time)',
   'dashboard.tenants.prefectureCode': 'Local government code {code}',
   'dashboard.tenants.noMunicipalities': 'No municipality of this prefecture takes part yet.',
   'dashboard.tenants.other': 'Other local governments',
   'dashboard.tenants.columnName': 'Municipality',
-  'dashboard.tenants.columnCode': 'Local government code',
+  'dashboard.tenants.columnCode': 'Code',
 };

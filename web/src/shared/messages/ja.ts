@@ -30,12 +30,14 @@ export const ja = {
   'portal.services.epost.title': '電子郵便ポスト',
   'portal.services.epost.body': '自治体からの通知を、紙の郵便に代えてオンラインで受け取れます。',
   'portal.services.calendar.title': 'Myカレンダー',
-  'portal.services.calendar.body': 'ごみの収集日や健診、催しなど、あなたに関係する予定をまとめて確認できます。',
+  'portal.services.calendar.body':
+    'ごみの収集日や健診、催しなど、あなたに関係する予定をまとめて確認できます。',
   'portal.services.notices.title': 'お知らせ',
   'portal.services.notices.body': '防災情報や自治体からのお知らせを受け取れます。',
 
   'console.heading': '職員コンソール',
-  'console.lead': '自治体の職員が、住民へのお知らせや電子郵便、手続きの案内、防災の業務を行うための画面です。',
+  'console.lead':
+    '自治体の職員が、住民へのお知らせや電子郵便、手続きの案内、防災の業務を行うための画面です。',
   'console.signIn.heading': 'サインインが必要です',
   'console.signIn.note':
     '職員コンソールを利用するには、職員アカウントでのサインイン（二要素認証）が必要です。サインイン機能は準備中です。',
@@ -64,7 +66,7 @@ export const ja = {
   'dashboard.tenants.noMunicipalities': 'この都道府県から参加している市区町村はまだありません。',
   'dashboard.tenants.other': 'その他の自治体',
   'dashboard.tenants.columnName': '市区町村',
-  'dashboard.tenants.columnCode': '全国地方公共団体コード',
+  'dashboard.tenants.columnCode': '団体コード',
 } as const satisfies Record<string, string>;
 
 /** A key of the dictionary; `t()` accepts nothing else. */

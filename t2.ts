@@ -1,0 +1,17 @@
+import { PGlite } from '@electric-sql/pglite';
+import { postgis } from '@electric-sql/pglite-postgis';
+import { openDb, migrate, loadMigrations } from '/work/main/src/platform/index.ts';
+import { migrationSources } from '/work/main/src/main.ts';
+let t = performance.now();
+const pg = await PGlite.create({ extensions: { postgis } });
+console.log('create', performance.now() - t); t = performance.now();
+await pg.exec('create extension postgis');
+console.log('ext', performance.now() - t); t = performance.now();
+const dump = await pg.dumpDataDir('gzip');
+console.log('dump', performance.now() - t, dump.size); t = performance.now();
+const pg2 = await PGlite.create({ extensions: { postgis }, loadDataDir: dump });
+console.log('load', performance.now() - t); t = performance.now();
+console.log((await pg2.query('select postgis_version()')).rows);
+console.log('q', performance.now() - t); t = performance.now();
+const pg3 = await PGlite.create({ loadDataDir: dump });
+console.log('load-noext', performance.now() - t); t = performance.now();
