@@ -111,7 +111,9 @@ const tenant: Command = async (args, config) => {
   if (sub === 'list') {
     const tenants = await withDb(config, listTenants);
     for (const t of tenants) {
-      process.stdout.write(`${t.code}  ${t.kind.padEnd(12)} ${t.name} (${t.nameEn})${t.parentCode ? `  ⊂ ${t.parentCode}` : ''}\n`);
+      process.stdout.write(
+        `${t.code}  ${t.kind.padEnd(12)} ${t.name} (${t.nameEn})${t.parentCode ? `  ⊂ ${t.parentCode}` : ''}\n`,
+      );
     }
     return 0;
   }
@@ -151,7 +153,9 @@ const user: Command = async (args, config) => {
     });
     await grantStaffRole(db, tenantRecord.code, account.id, values.role as StaffRole);
   });
-  process.stdout.write(`Added staff ${values.email} (${values.role}, ${values.tenant}). Password (shown once): ${password}\n`);
+  process.stdout.write(
+    `Added staff ${values.email} (${values.role}, ${values.tenant}). Password (shown once): ${password}\n`,
+  );
   return 0;
 };
 

@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import pino, { type DestinationStream } from 'pino';
 import { identityMigrations } from './identity/index.ts';
 import {
@@ -50,7 +50,10 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config, db } = options;
-  const logger = pino(loggerOptions(config.logLevel), options.logStream ?? pino.destination(1));
+  const logger: FastifyBaseLogger = pino(
+    loggerOptions(config.logLevel),
+    options.logStream ?? pino.destination(1),
+  );
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: config.bodyLimit,
@@ -72,7 +75,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // External plugins.
   await app.register(helmet, {
     contentSecurityPolicy: {
-      directives: { 'img-src': ["'self'", 'data:'], 'upgrade-insecure-requests': config.production ? [] : null },
+      directives: {
+        'img-src': ["'self'", 'data:'],
+        'upgrade-insecure-requests': config.production ? [] : null,
+      },
     },
     hsts: config.production,
   });

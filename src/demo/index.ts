@@ -3,7 +3,14 @@
  * residents and a staff account. Passwords are random, shown once when they are set.
  * Never loaded in production unless DEMO_DATA says so (and then with a warning at every start).
  */
-import { addAccount, type Account, findAccountByEmail, generatePassword, grantStaffRole, hashPassword } from '../identity/index.ts';
+import {
+  type Account,
+  addAccount,
+  findAccountByEmail,
+  generatePassword,
+  grantStaffRole,
+  hashPassword,
+} from '../identity/index.ts';
 import { addTenant, type Db, findTenant, type NewTenant } from '../platform/index.ts';
 
 export const DEMO_TENANTS: NewTenant[] = [

@@ -48,7 +48,13 @@ export async function addAccount(db: Queryable, input: NewAccount): Promise<Acco
      values ($1, $2, $3, $4, $5)
      on conflict do nothing
      returning id`,
-    [input.kind, input.email, input.displayName, passwordHash, input.kind === 'resident' ? input.homeTenantCode : null],
+    [
+      input.kind,
+      input.email,
+      input.displayName,
+      passwordHash,
+      input.kind === 'resident' ? input.homeTenantCode : null,
+    ],
   );
   if (!rows[0]) {
     throw new Conflict('an account with this e-mail address exists already');
@@ -69,17 +75,29 @@ export async function findAccountByEmail(db: Queryable, email: string): Promise<
     email: string;
     display_name: string;
     home_tenant_id: string | null;
-  }>('select id, kind, email, display_name, home_tenant_id from identity.accounts where lower(email) = lower($1)', [
-    email,
-  ]);
+  }>(
+    'select id, kind, email, display_name, home_tenant_id from identity.accounts where lower(email) = lower($1)',
+    [email],
+  );
   const row = rows[0];
   return row
-    ? { id: row.id, kind: row.kind, email: row.email, displayName: row.display_name, homeTenantCode: row.home_tenant_id }
+    ? {
+        id: row.id,
+        kind: row.kind,
+        email: row.email,
+        displayName: row.display_name,
+        homeTenantCode: row.home_tenant_id,
+      }
     : undefined;
 }
 
 /** Gives a staff account a role in the tenant. */
-export async function grantStaffRole(db: Db, tenantCode: string, accountId: string, role: StaffRole): Promise<void> {
+export async function grantStaffRole(
+  db: Db,
+  tenantCode: string,
+  accountId: string,
+  role: StaffRole,
+): Promise<void> {
   if (!STAFF_ROLES.includes(role)) {
     throw new BadRequest(`role must be one of ${STAFF_ROLES.join(', ')}`);
   }

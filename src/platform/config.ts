@@ -106,7 +106,8 @@ export const platformOptions = [
   {
     env: 'DATABASE_URL',
     key: 'databaseUrl',
-    description: 'PostgreSQL server with PostGIS (postgres://user@host:5432/db); unset means the embedded database',
+    description:
+      'PostgreSQL server with PostGIS (postgres://user@host:5432/db); unset means the embedded database',
     default: undefined,
     parse: url(['postgres:', 'postgresql:']),
   },
@@ -189,7 +190,8 @@ export const platformOptions = [
   {
     env: 'JOBS_LEASE_SECONDS',
     key: 'jobsLeaseSeconds',
-    description: 'A running job whose worker stops renewing it for this long is taken again by another worker',
+    description:
+      'A running job whose worker stops renewing it for this long is taken again by another worker',
     default: '30',
     parse: integer(1, 3600),
   },
@@ -228,7 +230,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const values: Record<string, unknown> = {};
   for (const option of platformOptions as readonly Option<keyof PlatformConfig>[]) {
     const given = env[option.env];
-    const raw = given === undefined || (given.trim() === '' && option.default !== undefined) ? option.default : given;
+    const raw =
+      given === undefined || (given.trim() === '' && option.default !== undefined) ? option.default : given;
     if (raw === undefined) {
       values[option.key] = undefined;
       continue;
@@ -260,7 +263,9 @@ export function configWarnings(config: PlatformConfig): string[] {
     }
   }
   if (!config.databaseUrl && config.production) {
-    warnings.push('the embedded database (no DATABASE_URL) runs one process only; use PostgreSQL in production');
+    warnings.push(
+      'the embedded database (no DATABASE_URL) runs one process only; use PostgreSQL in production',
+    );
   }
   return warnings;
 }

@@ -99,9 +99,15 @@ export class NotFound extends AppError {
 
 export class MethodNotAllowed extends AppError {
   constructor(method: string, allowed: string[]) {
-    super(405, 'method-not-allowed', 'Method Not Allowed', `${method} is not allowed here; use ${allowed.join(', ')}`, {
-      headers: { allow: allowed.join(', ') },
-    });
+    super(
+      405,
+      'method-not-allowed',
+      'Method Not Allowed',
+      `${method} is not allowed here; use ${allowed.join(', ')}`,
+      {
+        headers: { allow: allowed.join(', ') },
+      },
+    );
   }
 }
 

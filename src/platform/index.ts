@@ -7,19 +7,19 @@ import { fileURLToPath } from 'node:url';
 import type { MigrationSource } from './migrations.ts';
 
 export * from './config.ts';
+export { lockDataDir } from './data-dir.ts';
 export * from './db.ts';
 export * from './errors.ts';
+export { registerHealth } from './http/health.ts';
+export { registerMetrics } from './http/metrics.ts';
+export { PROBLEM_JSON, registerProblemHandlers, sendProblem } from './http/problems.ts';
+export { postgresRateLimitStore } from './http/rate-limit-store.ts';
+export { registerTenantRoutes } from './http/tenants-routes.ts';
+export { registerWeb } from './http/web.ts';
 export * from './jobs.ts';
+export { loggerOptions } from './logger.ts';
 export * from './migrations.ts';
 export * from './tenancy.ts';
-export { loggerOptions } from './logger.ts';
-export { registerProblemHandlers, sendProblem, PROBLEM_JSON } from './http/problems.ts';
-export { registerMetrics } from './http/metrics.ts';
-export { postgresRateLimitStore } from './http/rate-limit-store.ts';
-export { registerHealth } from './http/health.ts';
-export { registerWeb } from './http/web.ts';
-export { registerTenantRoutes } from './http/tenants-routes.ts';
-export { lockDataDir } from './data-dir.ts';
 
 export const platformMigrations: MigrationSource = {
   capability: 'platform',

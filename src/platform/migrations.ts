@@ -35,7 +35,9 @@ export function loadMigrations(sources: MigrationSource[]): Migration[] {
     for (const file of files.sort()) {
       const match = FILE_NAME.exec(file);
       if (!match?.[1]) {
-        throw new InternalError(`migration file name ${source.capability}/${file} must look like 001_name.sql`);
+        throw new InternalError(
+          `migration file name ${source.capability}/${file} must look like 001_name.sql`,
+        );
       }
       if (seen.has(match[1])) {
         throw new InternalError(`two migrations of ${source.capability} share the number ${match[1]}`);
@@ -107,7 +109,9 @@ async function applyOne(conn: Queryable, migration: Migration): Promise<void> {
     await conn.query('commit');
   } catch (error) {
     await conn.query('rollback');
-    throw new InternalError(`migration ${migration.id} failed: ${(error as Error).message}`, { cause: error });
+    throw new InternalError(`migration ${migration.id} failed: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 

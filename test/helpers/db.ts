@@ -2,11 +2,10 @@
  * Test databases: a fresh in-memory PGlite per call, or, when TEST_DATABASE_URL is set, a fresh
  * database on that PostgreSQL server (created here, dropped on close). Either way fully migrated.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { migrationSources } from '../../src/main.ts';
 import {
@@ -88,7 +87,9 @@ async function migratedTemplate(): Promise<Blob> {
 }
 
 /** A migrated database for one test file; `persistent` keeps an embedded one on disk for child processes. */
-export async function createTestDb(options: { persistent?: boolean; migrated?: boolean } = {}): Promise<TestDb> {
+export async function createTestDb(
+  options: { persistent?: boolean; migrated?: boolean } = {},
+): Promise<TestDb> {
   let db: Db;
   let databaseUrl: string | undefined;
   let dataDir: string | undefined;
@@ -103,7 +104,11 @@ export async function createTestDb(options: { persistent?: boolean; migrated?: b
   if (options.migrated !== false) {
     await migrate(db, loadMigrations(migrationSources));
   }
-  const env: Record<string, string> = databaseUrl ? { DATABASE_URL: databaseUrl } : dataDir ? { DATA_DIR: dataDir } : {};
+  const env: Record<string, string> = databaseUrl
+    ? { DATABASE_URL: databaseUrl }
+    : dataDir
+      ? { DATA_DIR: dataDir }
+      : {};
   return {
     db,
     databaseUrl,

@@ -29,7 +29,11 @@ function addEchoRoute(app: FastifyInstance): void {
   });
 }
 
-function assertProblem(response: { statusCode: number; headers: Record<string, unknown>; json(): unknown }, status: number, slug: string) {
+function assertProblem(
+  response: { statusCode: number; headers: Record<string, unknown>; json(): unknown },
+  status: number,
+  slug: string,
+) {
   assert.equal(response.statusCode, status);
   assert.match(String(response.headers['content-type']), /^application\/problem\+json/);
   const body = response.json() as Record<string, unknown>;
@@ -70,7 +74,10 @@ describe(`HTTP platform (${backend})`, () => {
       assert.match(String(body.detail), /1 database migrations are not applied/);
     } finally {
       const row = removed.rows[0];
-      await t.db.query('insert into platform.migrations (id, checksum) values ($1, $2)', [row?.id, row?.checksum]);
+      await t.db.query('insert into platform.migrations (id, checksum) values ($1, $2)', [
+        row?.id,
+        row?.checksum,
+      ]);
     }
   });
 
@@ -121,7 +128,10 @@ describe(`HTTP platform (${backend})`, () => {
     const response = await app.inject({ method: 'POST', url: '/api/v1/echo', payload: { age: -1 } });
     const body = assertProblem(response, 400, 'validation-failed');
     const names = (body.invalidParams as { name: string; reason: string }[]).map((p) => p.name);
-    assert.ok(names.some((n) => n.startsWith('body')), JSON.stringify(body.invalidParams));
+    assert.ok(
+      names.some((n) => n.startsWith('body')),
+      JSON.stringify(body.invalidParams),
+    );
     assert.match(String(body.detail), /name|age/);
   });
 
@@ -176,7 +186,10 @@ describe(`HTTP platform (${backend})`, () => {
     const response = await app.inject('/metrics');
     assert.equal(response.statusCode, 200);
     assert.match(String(response.headers['content-type']), /^text\/plain/);
-    assert.match(response.body, /machi_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/tenants",status_code="200"\} \d+/);
+    assert.match(
+      response.body,
+      /machi_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/tenants",status_code="200"\} \d+/,
+    );
     assert.match(response.body, /# TYPE machi_jobs gauge/);
     assert.match(response.body, /machi_process_cpu_seconds_total/);
   });
@@ -195,7 +208,10 @@ describe(`CORS when origins are configured (${backend})`, () => {
   });
 
   it('allows the configured origin and no other', async () => {
-    const allowed = await app.inject({ url: '/api/v1/tenants', headers: { origin: 'https://portal.city.example' } });
+    const allowed = await app.inject({
+      url: '/api/v1/tenants',
+      headers: { origin: 'https://portal.city.example' },
+    });
     assert.equal(allowed.headers['access-control-allow-origin'], 'https://portal.city.example');
     const other = await app.inject({ url: '/api/v1/tenants', headers: { origin: 'https://evil.example' } });
     assert.notEqual(other.headers['access-control-allow-origin'], 'https://evil.example');

@@ -1,11 +1,27 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { addTenant, checkDigit, invalidCodeReason, listTenants, prefectureCodeOf } from '../../src/platform/index.ts';
+import {
+  addTenant,
+  checkDigit,
+  invalidCodeReason,
+  listTenants,
+  prefectureCodeOf,
+} from '../../src/platform/index.ts';
 import { backend, createTestDb, type TestDb } from '../helpers/db.ts';
 
 describe('全国地方公共団体コード', () => {
   it('accepts real codes of prefectures, cities and special wards', () => {
-    for (const code of ['040002', '041009', '042021', '042030', '011002', '131016', '401307', '110001', '281000']) {
+    for (const code of [
+      '040002',
+      '041009',
+      '042021',
+      '042030',
+      '011002',
+      '131016',
+      '401307',
+      '110001',
+      '281000',
+    ]) {
       assert.equal(invalidCodeReason(code), undefined, code);
     }
   });

@@ -46,7 +46,11 @@ describe(`tenant isolation (${backend})`, () => {
       assert.equal(row.rls, true, `${row.table} has row-level security enabled`);
       assert.ok(row.policies.length > 0, `${row.table} has a policy`);
       for (const policy of row.policies) {
-        assert.match(policy, new RegExp(TENANT_SETTING.replace('.', '\\.')), `${row.table} policy uses the setting`);
+        assert.match(
+          policy,
+          new RegExp(TENANT_SETTING.replace('.', '\\.')),
+          `${row.table} policy uses the setting`,
+        );
       }
     }
   });
@@ -71,11 +75,13 @@ describe(`tenant isolation (${backend})`, () => {
       tx.query('select * from identity.staff_roles where tenant_id = $1', [ISHINOMAKI]),
     );
     assert.equal(stolen.rows.length, 0);
-    const all = await t.db.withTenant(SENDAI, (tx) => tx.query<{ tenant_id: string }>('select tenant_id from identity.staff_roles'));
+    const all = await t.db.withTenant(SENDAI, (tx) =>
+      tx.query<{ tenant_id: string }>('select tenant_id from identity.staff_roles'),
+    );
     assert.deepEqual([...new Set(all.rows.map((r) => r.tenant_id))], [SENDAI]);
   });
 
-  it("refuses to write a row into another tenant", async () => {
+  it('refuses to write a row into another tenant', async () => {
     await assert.rejects(
       t.db.withTenant(SENDAI, (tx) =>
         tx.query(`insert into identity.staff_roles (tenant_id, account_id, role) values ($1, $2, 'admin')`, [
@@ -89,7 +95,9 @@ describe(`tenant isolation (${backend})`, () => {
 
   it("cannot move its own rows into another tenant, nor change or delete another tenant's rows", async () => {
     await assert.rejects(
-      t.db.withTenant(SENDAI, (tx) => tx.query('update identity.staff_roles set tenant_id = $1', [ISHINOMAKI])),
+      t.db.withTenant(SENDAI, (tx) =>
+        tx.query('update identity.staff_roles set tenant_id = $1', [ISHINOMAKI]),
+      ),
       /row-level security/,
     );
     const changed = await t.db.withTenant(SENDAI, (tx) =>
@@ -118,7 +126,9 @@ describe(`tenant isolation (${backend})`, () => {
     await t.db.withTenant(ISHINOMAKI, (tx) => tx.query('select 1'));
     const after = await t.db.transaction(async (tx) => {
       await tx.query(`set local role ${APP_ROLE}`);
-      const setting = await tx.query<{ v: string | null }>(`select current_setting($1, true) as v`, [TENANT_SETTING]);
+      const setting = await tx.query<{ v: string | null }>(`select current_setting($1, true) as v`, [
+        TENANT_SETTING,
+      ]);
       const rows = await tx.query('select * from identity.staff_roles');
       return { setting: setting.rows[0]?.v ?? '', count: rows.rows.length };
     });
@@ -126,22 +136,30 @@ describe(`tenant isolation (${backend})`, () => {
   });
 
   it("does not let a tenant enqueue a job for another tenant or see another tenant's jobs", async () => {
-    await t.db.withTenant(ISHINOMAKI, (tx) => enqueue(tx, 'test.isolation', { n: 1 }, { tenantId: ISHINOMAKI }));
+    await t.db.withTenant(ISHINOMAKI, (tx) =>
+      enqueue(tx, 'test.isolation', { n: 1 }, { tenantId: ISHINOMAKI }),
+    );
     await assert.rejects(
       t.db.withTenant(SENDAI, (tx) => enqueue(tx, 'test.isolation', { n: 2 }, { tenantId: ISHINOMAKI })),
       /row-level security/,
     );
-    const seen = await t.db.withTenant(SENDAI, (tx) => tx.query(`select id from platform.jobs where queue = 'test.isolation'`));
+    const seen = await t.db.withTenant(SENDAI, (tx) =>
+      tx.query(`select id from platform.jobs where queue = 'test.isolation'`),
+    );
     assert.equal(seen.rows.length, 0);
   });
 
   it('cannot grant itself a way out: the application role may not create policies or disable them', async () => {
     await assert.rejects(
-      t.db.withTenant(SENDAI, (tx) => tx.query('alter table identity.staff_roles disable row level security')),
+      t.db.withTenant(SENDAI, (tx) =>
+        tx.query('alter table identity.staff_roles disable row level security'),
+      ),
       /must be (the )?owner|permission denied/,
     );
     await assert.rejects(
-      t.db.withTenant(SENDAI, (tx) => tx.query('create policy open_door on identity.staff_roles using (true)')),
+      t.db.withTenant(SENDAI, (tx) =>
+        tx.query('create policy open_door on identity.staff_roles using (true)'),
+      ),
       /must be (the )?owner|permission denied/,
     );
   });

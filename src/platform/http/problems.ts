@@ -26,19 +26,25 @@ function fromFastifyError(error: FastifyError, bodyLimit: number): AppError | un
       reason: v.message ?? 'is not valid',
     }));
     const first = invalidParams[0];
-    return new ValidationFailed(first ? `${first.name} ${first.reason}` : 'the request is not valid', invalidParams);
+    return new ValidationFailed(
+      first ? `${first.name} ${first.reason}` : 'the request is not valid',
+      invalidParams,
+    );
   }
   const status = error.statusCode ?? 500;
   if (status === 413) {
     return new PayloadTooLarge(bodyLimit);
   }
   if (status === 415) {
-    return new UnsupportedMediaType(`the content type ${error.message.replace(/^Unsupported Media Type:?\s*/, '')} is not accepted here`);
+    return new UnsupportedMediaType(
+      `the content type ${error.message.replace(/^Unsupported Media Type:?\s*/, '')} is not accepted here`,
+    );
   }
   if (status >= 400 && status < 500) {
-    const detail = error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError
-      ? 'the request body is not valid JSON'
-      : error.message;
+    const detail =
+      error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError
+        ? 'the request body is not valid JSON'
+        : error.message;
     const problem = new BadRequest(detail);
     return status === 400 ? problem : new AppError(status, 'bad-request', 'Bad Request', detail);
   }

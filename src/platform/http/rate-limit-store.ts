@@ -29,7 +29,9 @@ export function postgresRateLimitStore(db: Db) {
           if (++sinceSweep >= 1000) {
             sinceSweep = 0;
             void db
-              .query(`delete from platform.rate_limits where window_start < now() - interval '${SWEEP_AFTER}'`)
+              .query(
+                `delete from platform.rate_limits where window_start < now() - interval '${SWEEP_AFTER}'`,
+              )
               .catch(() => {});
           }
         },

@@ -22,7 +22,9 @@ export function registerTenantRoutes(app: FastifyInstance, db: Db): void {
     '/api/v1/tenants',
     {
       schema: {
-        response: { 200: { type: 'object', properties: { tenants: { type: 'array', items: tenantSchema } } } },
+        response: {
+          200: { type: 'object', properties: { tenants: { type: 'array', items: tenantSchema } } },
+        },
       },
     },
     async (): Promise<{ tenants: Tenant[] }> => ({ tenants: await listTenants(db) }),

@@ -25,9 +25,9 @@ export async function registerWeb(app: FastifyInstance, distDir: string): Promis
     wildcard: false,
     index: false,
     serve: true,
-    setHeaders(res, filePath) {
+    setHeaders(reply, filePath) {
       const immutable = filePath.includes(`${path.sep}assets${path.sep}`);
-      res.setHeader('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
+      reply.header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
     },
   });
   for (const [url, file] of Object.entries(PAGES)) {
