@@ -57,6 +57,12 @@ const start: Command = async (args, config) => {
     process.stderr.write(`--role must be all, api or worker (got ${role})\n`);
     return 2;
   }
+  // Listen for the stop signal before anything starts, and keep listening while shutting down, so
+  // that no signal ever meets Node's default handler (which would kill the process mid-shutdown).
+  const stopRequested = new Promise<void>((resolve) => {
+    process.on('SIGINT', () => resolve());
+    process.on('SIGTERM', () => resolve());
+  });
   const release = config.databaseUrl ? () => {} : lockDataDir(config.dataDir);
   const { db, applied } = await openMachi({ config });
   if (applied.length > 0) {
@@ -83,10 +89,7 @@ const start: Command = async (args, config) => {
   } else {
     process.stdout.write(`Machi worker ${worker?.id} is taking jobs.\n`);
   }
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await stopRequested;
   await app?.close();
   await worker?.stop();
   await db.close();

@@ -58,13 +58,26 @@ describe('web shell at a phone size', () => {
     await server?.close();
   });
 
-  /** A fresh phone (own storage) opened at `path`, failing the test on any uncaught script error. */
-  async function open(path: string, options: BrowserContextOptions = {}): Promise<Page> {
+  /**
+   * A fresh phone (own storage) opened at `path`; `prepare` runs before the page loads.
+   * Uncaught script errors are collected for the last test.
+   */
+  async function open(
+    path: string,
+    options: BrowserContextOptions = {},
+    prepare?: (page: Page) => Promise<unknown>,
+  ): Promise<Page> {
     const context = await browser.newContext({ ...phone, ...options });
     const page = await context.newPage();
     page.on('pageerror', (error) => pageErrors.push(`${path}: ${error.message}`));
-    await page.goto(new URL(path, server.baseUrl).href);
+    await prepare?.(page);
+    await goto(page, path);
     return page;
+  }
+
+  async function goto(page: Page, path: string): Promise<void> {
+    const response = await page.goto(new URL(path, server.baseUrl).href);
+    assert.equal(response?.status(), 200, `GET ${path} answered ${response?.status()}`);
   }
 
   async function heading(page: Page, name: string, level = 1): Promise<void> {
@@ -160,7 +173,7 @@ describe('web shell at a phone size', () => {
     await screenshot(page, 'portal-en');
     await assertAccessible(page, 'portal (en)');
 
-    await page.goto(new URL('/console', server.baseUrl).href);
+    await goto(page, '/console');
     await heading(page, 'Staff console');
     assert.equal(await htmlLang(page), 'en');
     await screenshot(page, 'console-en');
@@ -187,18 +200,16 @@ describe('web shell at a phone size', () => {
     await assertAccessible(page, 'console (ja)');
 
     // With a trailing slash too: asset paths are absolute, so the page still loads its scripts.
-    await page.goto(new URL('/console/', server.baseUrl).href);
+    await goto(page, '/console/');
     await heading(page, '職員コンソール');
     await page.context().close();
   });
 
   it('lists the participating municipalities from the API under their prefecture, with dates in JST', async () => {
     // A phone set to California time still reads Japan time: 15:30 UTC is 0:30 the next day in JST.
-    const context = await browser.newContext({ ...phone, timezoneId: 'America/Los_Angeles' });
-    const page = await context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(`/dashboard: ${error.message}`));
-    await page.clock.setFixedTime(new Date('2025-04-01T15:30:00Z'));
-    await page.goto(new URL('/dashboard', server.baseUrl).href);
+    const page = await open('/dashboard', { timezoneId: 'America/Los_Angeles' }, (page) =>
+      page.clock.setFixedTime(new Date('2025-04-01T15:30:00Z')),
+    );
     await heading(page, 'オープンデータ ダッシュボード');
 
     const miyagi = page.getByRole('region', { name: '宮城県' });
@@ -225,16 +236,15 @@ describe('web shell at a phone size', () => {
     assert.match(await textOf(page.locator('main')), /As of 2 April 2025 at 00:30 \(Japan time\)/);
     await screenshot(page, 'dashboard-en');
     await assertAccessible(page, 'dashboard (en)');
-    await context.close();
+    await page.context().close();
   });
 
   it('apologises and offers a retry when the tenant list cannot be loaded', async () => {
-    const context = await browser.newContext(phone);
-    const page = await context.newPage();
-    await page.route('**/api/v1/tenants', (route) =>
-      route.fulfill({ status: 503, contentType: 'application/problem+json', body: '{"status":503}' }),
+    const page = await open('/dashboard', {}, (page) =>
+      page.route('**/api/v1/tenants', (route) =>
+        route.fulfill({ status: 503, contentType: 'application/problem+json', body: '{"status":503}' }),
+      ),
     );
-    await page.goto(new URL('/dashboard', server.baseUrl).href);
 
     const alert = page.getByRole('alert');
     await alert.waitFor();
@@ -246,7 +256,7 @@ describe('web shell at a phone size', () => {
     await page.unroute('**/api/v1/tenants');
     await page.getByRole('button', { name: 'もう一度読み込む' }).click();
     await page.getByRole('region', { name: '宮城県' }).waitFor();
-    await context.close();
+    await page.context().close();
   });
 
   it('raises no script errors on any page', () => {

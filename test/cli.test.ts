@@ -1,0 +1,179 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { findAccountByEmail, listStaff } from '../src/identity/index.ts';
+import { type Db, openDb } from '../src/platform/index.ts';
+import { backend, createTestDb, type TestDb } from './helpers/db.ts';
+import { freePort, type RunningMachi, runMachi, startMachi } from './helpers/machi.ts';
+
+describe(`machi command (${backend})`, () => {
+  let t: TestDb;
+  let env: Record<string, string>;
+  const running: RunningMachi[] = [];
+
+  before(async () => {
+    t = await createTestDb({ persistent: true });
+    env = { ...t.env, DEMO_DATA: 'false' };
+    // The embedded database is one process's: let the commands have it.
+    if (!t.databaseUrl) {
+      await t.db.close();
+    }
+  });
+  after(async () => {
+    for (const m of running) {
+      await m.stop('SIGKILL');
+    }
+    await t.close();
+  });
+
+  /** Opens the database the commands wrote to, for checking (after they have exited). */
+  async function inspect<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    if (t.databaseUrl) {
+      return fn(t.db);
+    }
+    const db = await openDb({ dataDir: t.dataDir });
+    try {
+      return await fn(db);
+    } finally {
+      await db.close();
+    }
+  }
+
+  it('refuses a tenant code with a wrong check digit and says which digit it expected', async () => {
+    const result = await runMachi(['tenant', 'add', '041008', '仙台市', 'Sendai City'], env);
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /check digit should be 9/);
+  });
+
+  it('adds a prefecture and its cities and lists them', async () => {
+    for (const [code, name, nameEn] of [
+      ['040002', '宮城県', 'Miyagi Prefecture'],
+      ['041009', '仙台市', 'Sendai City'],
+    ] as const) {
+      const result = await runMachi(['tenant', 'add', code, name, nameEn], env);
+      assert.equal(result.status, 0, result.stderr);
+    }
+    const list = await runMachi(['tenant', 'list'], env);
+    assert.equal(list.status, 0, list.stderr);
+    assert.match(list.stdout, /040002\s+prefecture\s+宮城県 \(Miyagi Prefecture\)/);
+    assert.match(list.stdout, /041009\s+municipality\s+仙台市 \(Sendai City\)\s+⊂ 040002/);
+  });
+
+  it('adds a staff account with a role in one tenant and prints its password once', async () => {
+    const result = await runMachi(
+      [
+        'user',
+        'add',
+        '--tenant',
+        '041009',
+        '--email',
+        'kikaku@city.sendai.example.jp',
+        '--name',
+        '企画 一郎',
+        '--role',
+        'editor',
+      ],
+      env,
+    );
+    assert.equal(result.status, 0, result.stderr);
+    const password = /Password \(shown once\): (\S+)/.exec(result.stdout)?.[1];
+    assert.ok(password && password.length >= 12);
+    const staff = await inspect((db) => listStaff(db, '041009'));
+    assert.deepEqual(
+      staff.map((s) => [s.email, s.roles]),
+      [['kikaku@city.sendai.example.jp', ['editor']]],
+    );
+    const again = await runMachi(
+      ['user', 'add', '--tenant', '041009', '--email', 'KIKAKU@city.sendai.example.jp', '--name', '企画'],
+      env,
+    );
+    assert.equal(again.status, 1);
+    assert.match(again.stderr, /exists already/);
+  });
+
+  it('reloads the demo with new passwords', async () => {
+    const first = await runMachi(['demo'], env);
+    const second = await runMachi(['demo'], env);
+    assert.equal(first.status, 0, first.stderr);
+    const passwordOf = (out: string) => /hanako\.aoba@example\.jp\s+(\S+)/.exec(out)?.[1];
+    assert.ok(passwordOf(first.stdout));
+    assert.notEqual(passwordOf(first.stdout), passwordOf(second.stdout));
+    assert.match(second.stdout, /staff\s+041009\s+staff@city\.sendai\.example\.jp/);
+    const resident = await inspect((db) => findAccountByEmail(db, 'hanako.aoba@example.jp'));
+    assert.equal(resident?.homeTenantCode, '041009');
+  });
+
+  it('starts the API and workers, serves until SIGTERM, then exits cleanly', async () => {
+    const port = await freePort();
+    const machi = startMachi(['start'], { ...env, PORT: String(port) });
+    running.push(machi);
+    await machi.waitFor(/Machi is running at http:\/\/localhost:\d+/);
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    assert.equal(ready.status, 200);
+    const tenants = (await (await fetch(`http://127.0.0.1:${port}/api/v1/tenants`)).json()) as {
+      tenants: unknown[];
+    };
+    assert.ok(tenants.tenants.length >= 2);
+    assert.equal(await machi.stop('SIGTERM'), 0);
+  });
+
+  it('starts a worker alone for scale-out', async () => {
+    const machi = startMachi(['start', '--role', 'worker'], env);
+    running.push(machi);
+    await machi.waitFor(/Machi worker \S+ is taking jobs/);
+    const code = await machi.stop('SIGTERM');
+    assert.equal(code, 0, `${machi.child.signalCode} ${machi.output()}`);
+  });
+
+  it('rejects an unknown role', async () => {
+    const result = await runMachi(['start', '--role', 'everything'], env);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /--role must be all, api or worker/);
+  });
+});
+
+describe('first start on the embedded database', () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'machi-first-'));
+  const folder = path.join(dataDir, 'data');
+  after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  it('creates the data folder, loads the demo, prints the passwords once and keeps the data', async () => {
+    const port = await freePort();
+    const env = { DATA_DIR: folder, PORT: String(port) };
+    const first = startMachi(['start'], env);
+    try {
+      await first.waitFor(
+        /Machi is running at http:\/\/localhost:\d+ \(the embedded database in .+\)/,
+        120_000,
+      );
+      assert.match(first.output(), /resident\s+041009\s+hanako\.aoba@example\.jp\s+\S{12,}/);
+      assert.match(first.output(), /staff\s+041009\s+staff@city\.sendai\.example\.jp/);
+      const body = (await (await fetch(`http://127.0.0.1:${port}/api/v1/tenants`)).json()) as {
+        tenants: { code: string; name: string }[];
+      };
+      assert.deepEqual(
+        body.tenants.map((x) => `${x.code} ${x.name}`),
+        ['040002 宮城県', '041009 仙台市', '042021 石巻市', '042030 塩竈市'],
+      );
+      // A second process on the same folder is refused while the first holds it.
+      const second = await runMachi(['tenant', 'list'], { DATA_DIR: folder });
+      assert.equal(second.status, 1);
+      assert.match(second.stderr, /in use by process \d+/);
+    } finally {
+      assert.equal(await first.stop('SIGTERM'), 0);
+    }
+    assert.ok(fs.existsSync(path.join(folder, 'pgdata')));
+
+    const restart = startMachi(['start'], { DATA_DIR: folder, PORT: String(await freePort()) });
+    try {
+      await restart.waitFor(/Machi is running/, 120_000);
+      assert.doesNotMatch(restart.output(), /Demo accounts/);
+    } finally {
+      await restart.stop('SIGTERM');
+    }
+    const list = await runMachi(['tenant', 'list'], { DATA_DIR: folder });
+    assert.match(list.stdout, /042030\s+municipality\s+塩竈市/);
+  });
+});

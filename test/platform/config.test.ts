@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, configWarnings, envExample, loadConfig } from '../../src/platform/index.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+describe('configuration', () => {
+  it('runs the demo on defaults: port 8080, embedded database in ./data', () => {
+    const config = loadConfig({});
+    assert.equal(config.port, 8080);
+    assert.equal(config.dataDir, path.resolve('./data'));
+    assert.equal(config.databaseUrl, undefined);
+    assert.equal(config.publicUrl, 'http://localhost:8080');
+    assert.deepEqual(config.corsOrigins, []);
+    assert.equal(config.demoData, true);
+  });
+
+  it('reads every setting from its environment variable', () => {
+    const config = loadConfig({
+      PORT: '9000',
+      HOST: '0.0.0.0',
+      DATA_DIR: '/var/lib/machi',
+      DATABASE_URL: 'postgres://machi@db.internal:5432/machi',
+      CORS_ORIGINS: 'https://a.example, https://b.example/',
+      TRUST_PROXY: 'yes',
+      DEMO_DATA: 'off',
+    });
+    assert.equal(config.port, 9000);
+    assert.equal(config.host, '0.0.0.0');
+    assert.equal(config.dataDir, '/var/lib/machi');
+    assert.equal(config.databaseUrl, 'postgres://machi@db.internal:5432/machi');
+    assert.deepEqual(config.corsOrigins, ['https://a.example', 'https://b.example']);
+    assert.equal(config.trustProxy, true);
+    assert.equal(config.demoData, false);
+  });
+
+  it('reports every bad value at once, each with its variable and what it accepts', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://db/machi', LOG_LEVEL: 'loud', BODY_LIMIT: '10' });
+    } catch (e) {
+      error = e;
+    }
+    assert.ok(error instanceof ConfigError);
+    assert.deepEqual(error.problems, [
+      'PORT="eighty" must be a whole number between 0 and 65535',
+      'DATABASE_URL="mysql://db/machi" must start with postgres: or postgresql:',
+      'LOG_LEVEL="loud" must be one of fatal, error, warn, info, debug, trace, silent',
+      'BODY_LIMIT="10" must be between 1024 and 1073741824',
+    ]);
+  });
+
+  it('warns about settings unsafe in production', () => {
+    const warnings = configWarnings(loadConfig({ NODE_ENV: 'production', RATE_LIMIT_MAX: '0' }));
+    assert.ok(warnings.some((w) => /rate limiting is off/.test(w)));
+    assert.ok(warnings.some((w) => /demo data is on/.test(w)));
+    assert.ok(warnings.some((w) => /embedded database/.test(w)));
+    assert.deepEqual(configWarnings(loadConfig({})), []);
+  });
+
+  it('keeps .env.example in step with the settings the code reads', () => {
+    assert.equal(fs.readFileSync(path.join(ROOT, '.env.example'), 'utf8'), envExample());
+  });
+
+  it('stops `machi start` with a readable list of problems and exit code 78', () => {
+    const result = spawnSync(process.execPath, [path.join(ROOT, 'bin/machi.js'), 'start'], {
+      env: { ...process.env, PORT: '-1', JOBS_CONCURRENCY: 'many' },
+      encoding: 'utf8',
+    });
+    assert.equal(result.status, 78);
+    assert.match(result.stderr, /Invalid configuration:/);
+    assert.match(result.stderr, /PORT="-1" must be between 0 and 65535/);
+    assert.match(result.stderr, /JOBS_CONCURRENCY="many" must be a whole number/);
+  });
+});
