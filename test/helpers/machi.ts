@@ -13,7 +13,7 @@ export interface RunResult {
 
 /** Environment for a child: quiet logs, and nothing from the outer test run's database choice. */
 function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  const base = { ...process.env, LOG_LEVEL: 'warn' };
+  const base: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn' };
   delete base.DATABASE_URL;
   delete base.DATA_DIR;
   return { ...base, ...env };
