@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, configWarnings, envExample, loadConfig } from '../../src/platform/index.ts';
+import { ConfigError, configWarnings, envExample, loadConfig, platformOptions } from '../../src/platform/index.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -63,6 +63,13 @@ describe('configuration', () => {
 
   it('keeps .env.example in step with the settings the code reads', () => {
     assert.equal(fs.readFileSync(path.join(ROOT, '.env.example'), 'utf8'), envExample());
+  });
+
+  it('documents every setting in the README', () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    for (const option of platformOptions) {
+      assert.match(readme, new RegExp(`\\| \`${option.env}\` \\|`), `${option.env} is in the README's table`);
+    }
   });
 
   it('stops `machi start` with a readable list of problems and exit code 78', () => {

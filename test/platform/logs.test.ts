@@ -79,9 +79,9 @@ describe(`logs (${backend})`, () => {
     const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     const incoming = entries.find((e) => e.msg === 'incoming request');
     assert.deepEqual(Object.keys((incoming?.req as object) ?? {}).sort(), ['id', 'method', 'route']);
-    assert.equal((incoming?.req as { route: string }).route, '/api/v1/residents/:name');
+    assert.equal((incoming?.req as { route?: string } | undefined)?.route, '/api/v1/residents/:name');
     const failure = entries.find((e) => e.msg === 'request failed');
-    assert.equal((failure?.err as { message: string }).message, 'lookup failed');
+    assert.equal((failure?.err as { message?: string } | undefined)?.message, 'lookup failed');
     assert.ok(entries.some((e) => (e.res as { statusCode?: number } | undefined)?.statusCode === 500));
     assert.ok(entries.every((e) => typeof e.time === 'string' && e.service === 'machi'));
   });

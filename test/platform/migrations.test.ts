@@ -4,7 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { migrationSources } from '../../src/main.ts';
-import { loadMigrations, type MigrationSource, migrate, pendingMigrations } from '../../src/platform/index.ts';
+import {
+  loadMigrations,
+  type MigrationSource,
+  migrate,
+  pendingMigrations,
+} from '../../src/platform/index.ts';
 import { backend, createTestDb, type TestDb } from '../helpers/db.ts';
 import { runMachi } from '../helpers/machi.ts';
 
@@ -20,11 +25,17 @@ describe('migration files', () => {
   it('orders each capability by number, platform first', () => {
     const ids = loadMigrations(migrationSources).map((m) => m.id);
     assert.equal(ids[0], 'platform/001_platform');
-    assert.deepEqual(ids, [...ids].sort((a, b) => (a.split('/')[0] === b.split('/')[0] ? a.localeCompare(b) : 0)));
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => (a.split('/')[0] === b.split('/')[0] ? a.localeCompare(b) : 0)),
+    );
   });
 
   it('refuses a misnamed file and two files with one number', () => {
-    assert.throws(() => loadMigrations([tempSource({ 'add-things.sql': 'select 1' })]), /must look like 001_name\.sql/);
+    assert.throws(
+      () => loadMigrations([tempSource({ 'add-things.sql': 'select 1' })]),
+      /must look like 001_name\.sql/,
+    );
     assert.throws(
       () => loadMigrations([tempSource({ '001_a.sql': 'select 1', '001_b.sql': 'select 1' })]),
       /share the number 001/,
@@ -48,7 +59,9 @@ describe(`migrations (${backend})`, () => {
     assert.deepEqual(await migrate(t.db, migrations), ['sample/001_things', 'sample/002_more']);
     assert.deepEqual(await migrate(t.db, migrations), []);
     assert.deepEqual(await pendingMigrations(t.db, migrations), []);
-    const { rows } = await t.db.query<{ id: string }>(`select id from platform.migrations where id like 'sample/%' order by id`);
+    const { rows } = await t.db.query<{ id: string }>(
+      `select id from platform.migrations where id like 'sample/%' order by id`,
+    );
     assert.deepEqual(
       rows.map((r) => r.id),
       ['sample/001_things', 'sample/002_more'],
@@ -56,8 +69,13 @@ describe(`migrations (${backend})`, () => {
   });
 
   it('stops when an applied migration was edited afterwards', async () => {
-    const source = tempSource({ '001_things.sql': 'create table sample_things (id int primary key); -- edited' });
-    await assert.rejects(migrate(t.db, loadMigrations([source])), /sample\/001_things was changed after it was applied/);
+    const source = tempSource({
+      '001_things.sql': 'create table sample_things (id int primary key); -- edited',
+    });
+    await assert.rejects(
+      migrate(t.db, loadMigrations([source])),
+      /sample\/001_things was changed after it was applied/,
+    );
   });
 
   it('rolls a failing migration back whole and names it', async () => {
