@@ -3,7 +3,13 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, configWarnings, envExample, loadConfig, platformOptions } from '../../src/platform/index.ts';
+import {
+  ConfigError,
+  configWarnings,
+  envExample,
+  loadConfig,
+  platformOptions,
+} from '../../src/platform/index.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
