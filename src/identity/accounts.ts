@@ -2,8 +2,7 @@
  * Accounts (共通ID): one per person, residents with a home municipality, staff with roles per
  * tenant. Staff roles are tenant-owned rows, read and written only inside `withTenant`.
  */
-import type { Db, Queryable } from '../platform/db.ts';
-import { BadRequest, Conflict } from '../platform/errors.ts';
+import { BadRequest, Conflict, type Db, type Queryable } from '../platform/index.ts';
 import { hashPassword } from './passwords.ts';
 
 export type AccountKind = 'resident' | 'staff';
