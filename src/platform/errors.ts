@@ -24,13 +24,20 @@ export class AppError extends Error {
   readonly extensions: Record<string, unknown>;
   /** Headers the response must carry, e.g. `Allow` for 405. */
   readonly headers: Record<string, string>;
+  /** A problem type URI defined elsewhere (NGSI-LD's error types) instead of PROBLEM_BASE + slug. */
+  readonly #typeUri: string | undefined;
 
   constructor(
     status: number,
     slug: string,
     title: string,
     detail?: string,
-    options: { cause?: unknown; extensions?: Record<string, unknown>; headers?: Record<string, string> } = {},
+    options: {
+      cause?: unknown;
+      extensions?: Record<string, unknown>;
+      headers?: Record<string, string>;
+      typeUri?: string;
+    } = {},
   ) {
     super(detail ?? title, { cause: options.cause });
     this.name = new.target.name;
@@ -39,10 +46,11 @@ export class AppError extends Error {
     this.title = title;
     this.extensions = options.extensions ?? {};
     this.headers = options.headers ?? {};
+    this.#typeUri = options.typeUri;
   }
 
   get type(): string {
-    return PROBLEM_BASE + this.slug;
+    return this.#typeUri ?? PROBLEM_BASE + this.slug;
   }
 
   toProblem(instance?: string): ProblemDetails {
