@@ -3,6 +3,7 @@
  * migrate, manage tenants and staff, reload the demo.
  */
 import { parseArgs } from 'node:util';
+import { type BrokerConfig, brokerOptions, loadBrokerConfig } from './broker/index.ts';
 import { formatCredentials, hasAnyTenant, loadDemo } from './demo/index.ts';
 import { addAccount, generatePassword, grantStaffRole, type StaffRole } from './identity/index.ts';
 import { buildApp, jobHandlers, openMachi } from './main.ts';
@@ -15,7 +16,9 @@ import {
   listTenants,
   loadConfig,
   lockDataDir,
+  optionWarnings,
   type PlatformConfig,
+  readAll,
   requireTenant,
   Worker,
 } from './platform/index.ts';
@@ -33,7 +36,7 @@ const USAGE = `Usage: machi <command>
 
 Settings come from environment variables; see .env.example.`;
 
-type Command = (args: string[], config: PlatformConfig) => Promise<number>;
+type Command = (args: string[], config: PlatformConfig & { broker: BrokerConfig }) => Promise<number>;
 
 /** Opens the database for a one-off command, holding the embedded data folder's lock meanwhile. */
 async function withDb<T>(config: PlatformConfig, fn: (db: Db) => Promise<T>): Promise<T> {
@@ -71,7 +74,7 @@ const start: Command = async (args, config) => {
   if (config.demoData && role !== 'worker' && !(await hasAnyTenant(db))) {
     process.stdout.write(`${formatCredentials(await loadDemo(db))}\n`);
   }
-  const app = role === 'worker' ? undefined : await buildApp({ config, db });
+  const app = role === 'worker' ? undefined : await buildApp({ config, db, broker: config.broker });
   const worker =
     role === 'api'
       ? undefined
@@ -178,8 +181,12 @@ export async function main(argv: string[]): Promise<number> {
     return name === undefined || name === '--help' || name === 'help' ? 0 : 2;
   }
   let config: PlatformConfig;
+  let broker: BrokerConfig;
   try {
-    config = loadConfig();
+    ({ config, broker } = readAll({
+      config: () => loadConfig(),
+      broker: () => loadBrokerConfig(process.env, process.env.HOST?.trim() || '127.0.0.1'),
+    }));
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -187,11 +194,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw error;
   }
-  for (const warning of configWarnings(config)) {
+  for (const warning of [...configWarnings(config), ...optionWarnings(brokerOptions, broker)]) {
     process.stderr.write(`WARNING: ${warning}\n`);
   }
   try {
-    return await command(args, config);
+    return await command(args, { ...config, broker });
   } catch (error) {
     if (error instanceof AppError && error.status < 500) {
       process.stderr.write(`machi: ${error.message}\n`);

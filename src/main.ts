@@ -8,6 +8,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import pino, { type DestinationStream } from 'pino';
+import { type BrokerConfig, brokerMigrations, brokerPlugin, loadBrokerConfig } from './broker/index.ts';
 import { identityMigrations } from './identity/index.ts';
 import {
   type Db,
@@ -30,7 +31,7 @@ import {
 } from './platform/index.ts';
 
 /** Every capability's migrations, in the order they are applied. */
-export const migrationSources: MigrationSource[] = [platformMigrations, identityMigrations];
+export const migrationSources: MigrationSource[] = [platformMigrations, identityMigrations, brokerMigrations];
 
 /** Job handlers of every capability, by queue name. */
 export const jobHandlers: Record<string, JobHandler> = {};
@@ -44,6 +45,8 @@ export interface AppOptions {
   logStream?: DestinationStream;
   /** The built front end to serve (default web/dist). */
   webDist?: string;
+  /** The broker's settings (default: read from an empty environment, i.e. the defaults). */
+  broker?: BrokerConfig;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -63,7 +66,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : crypto.randomUUID();
     },
-    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 500 },
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 2048 },
   });
   const migrations: Migration[] = loadMigrations(migrationSources);
 
@@ -100,6 +103,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerMetrics(app, db);
   registerHealth(app, db, migrations);
   registerTenantRoutes(app, db);
+
+  // Capabilities.
+  await brokerPlugin(app, {
+    db,
+    config: options.broker ?? loadBrokerConfig({}),
+    bodyLimit: config.bodyLimit,
+  });
 
   // Front end.
   const served = await registerWeb(app, options.webDist ?? WEB_DIST);

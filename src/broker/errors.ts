@@ -8,8 +8,17 @@ import { AppError } from '../platform/index.ts';
 const ERRORS = 'https://uri.etsi.org/ngsi-ld/errors/';
 
 export class NgsiLdError extends AppError {
-  constructor(status: number, name: string, title: string, detail: string, extensions?: Record<string, unknown>) {
-    super(status, `ngsi-ld-${name}`, title, detail, { typeUri: ERRORS + name, ...(extensions ? { extensions } : {}) });
+  constructor(
+    status: number,
+    name: string,
+    title: string,
+    detail: string,
+    extensions?: Record<string, unknown>,
+  ) {
+    super(status, `ngsi-ld-${name}`, title, detail, {
+      typeUri: ERRORS + name,
+      ...(extensions ? { extensions } : {}),
+    });
   }
 }
 

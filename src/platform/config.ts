@@ -25,20 +25,23 @@ export interface PlatformConfig {
   production: boolean;
 }
 
-interface Option<K extends keyof PlatformConfig> {
+/** One setting of a capability: its environment variable, what it means, its default and its parser. */
+export interface ConfigOption<C, K extends keyof C = keyof C> {
   env: string;
   key: K;
   description: string;
   default: string | undefined;
-  parse: (raw: string) => PlatformConfig[K];
+  parse: (raw: string) => C[K];
   /** Returns a warning when the value is unsafe in production. */
-  unsafe?: (value: PlatformConfig[K], config: PlatformConfig) => string | undefined;
+  unsafe?: (value: C[K], config: C) => string | undefined;
 }
 
-/** A value that cannot be used; its message says what would be accepted. */
-class BadValue extends Error {}
+type Option<K extends keyof PlatformConfig> = ConfigOption<PlatformConfig, K>;
 
-function integer(min: number, max: number) {
+/** A value that cannot be used; its message says what would be accepted. */
+export class BadValue extends Error {}
+
+export function integer(min: number, max: number) {
   return (raw: string): number => {
     if (!/^-?\d+$/.test(raw.trim())) {
       throw new BadValue(`must be a whole number between ${min} and ${max}`);
@@ -51,7 +54,7 @@ function integer(min: number, max: number) {
   };
 }
 
-function boolean(raw: string): boolean {
+export function boolean(raw: string): boolean {
   const v = raw.trim().toLowerCase();
   if (['1', 'true', 'yes', 'on'].includes(v)) {
     return true;
@@ -62,7 +65,7 @@ function boolean(raw: string): boolean {
   throw new BadValue('must be true or false');
 }
 
-function url(protocols: string[]) {
+export function url(protocols: string[]) {
   return (raw: string): string => {
     let parsed: URL;
     try {
@@ -222,22 +225,25 @@ export class ConfigError extends Error {
 }
 
 /**
- * Reads the platform configuration from `env`.
+ * Reads one capability's options from `env`.
  * @throws ConfigError listing every bad value at once
  */
-export function loadConfig(env: Record<string, string | undefined> = process.env): PlatformConfig {
+export function readOptions<C>(
+  options: readonly ConfigOption<C>[],
+  env: Record<string, string | undefined>,
+): C {
   const problems: string[] = [];
   const values: Record<string, unknown> = {};
-  for (const option of platformOptions as readonly Option<keyof PlatformConfig>[]) {
+  for (const option of options) {
     const given = env[option.env];
     const raw =
       given === undefined || (given.trim() === '' && option.default !== undefined) ? option.default : given;
     if (raw === undefined) {
-      values[option.key] = undefined;
+      values[option.key as string] = undefined;
       continue;
     }
     try {
-      values[option.key] = option.parse(raw);
+      values[option.key as string] = option.parse(raw);
     } catch (error) {
       if (!(error instanceof BadValue)) {
         throw error;
@@ -248,7 +254,35 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (problems.length > 0) {
     throw new ConfigError(problems);
   }
-  const config = values as unknown as PlatformConfig;
+  return values as C;
+}
+
+/** Merges the problems of several capabilities' configurations into one ConfigError. */
+export function readAll<T extends Record<string, unknown>>(readers: { [K in keyof T]: () => T[K] }): T {
+  const problems: string[] = [];
+  const result: Record<string, unknown> = {};
+  for (const [name, read] of Object.entries(readers) as [string, () => unknown][]) {
+    try {
+      result[name] = read();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) {
+        throw error;
+      }
+      problems.push(...error.problems);
+    }
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(problems);
+  }
+  return result as T;
+}
+
+/**
+ * Reads the platform configuration from `env`.
+ * @throws ConfigError listing every bad value at once
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): PlatformConfig {
+  const config = readOptions<PlatformConfig>(platformOptions as readonly ConfigOption<PlatformConfig>[], env);
   config.publicUrl ??= `http://localhost:${config.port}`;
   return config;
 }
@@ -270,13 +304,21 @@ export function configWarnings(config: PlatformConfig): string[] {
   return warnings;
 }
 
-/** `.env.example`, generated from the option table so the two never drift apart. */
-export function envExample(): string {
+/** Warnings of one capability's unsafe settings. */
+export function optionWarnings<C>(options: readonly ConfigOption<C>[], config: C): string[] {
+  return options.flatMap((option) => option.unsafe?.(config[option.key], config) ?? []);
+}
+
+/** `.env.example`, generated from the option tables so the two never drift apart. */
+export function envExample(...groups: { title: string; options: readonly ConfigOption<never>[] }[]): string {
   const lines = ['# Machi configuration. Every variable is optional; the defaults run the demo.', ''];
-  for (const option of platformOptions as readonly Option<keyof PlatformConfig>[]) {
-    lines.push(`# ${option.description}`);
-    lines.push(option.default === undefined ? `# ${option.env}=` : `${option.env}=${option.default}`);
-    lines.push('');
+  for (const group of groups) {
+    lines.push(`## ${group.title}`, '');
+    for (const option of group.options) {
+      lines.push(`# ${option.description}`);
+      lines.push(option.default === undefined ? `# ${option.env}=` : `${option.env}=${option.default}`);
+      lines.push('');
+    }
   }
   return lines.join('\n');
 }

@@ -12,7 +12,7 @@ export * from './db.ts';
 export * from './errors.ts';
 export { registerHealth } from './http/health.ts';
 export { registerMetrics } from './http/metrics.ts';
-export { PROBLEM_JSON, registerProblemHandlers, sendProblem } from './http/problems.ts';
+export { PROBLEM_JSON, problemHandler, registerProblemHandlers, sendProblem } from './http/problems.ts';
 export { postgresRateLimitStore } from './http/rate-limit-store.ts';
 export { registerTenantRoutes } from './http/tenants-routes.ts';
 export { registerWeb } from './http/web.ts';

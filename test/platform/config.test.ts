@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { brokerOptions, loadBrokerConfig } from '../../src/broker/index.ts';
 import {
   ConfigError,
   configWarnings,
@@ -12,6 +13,13 @@ import {
 } from '../../src/platform/index.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
+
+function currentEnvExample(): string {
+  return envExample(
+    { title: 'Platform', options: platformOptions as never },
+    { title: 'NGSI-LD broker', options: brokerOptions as never },
+  );
+}
 
 describe('configuration', () => {
   it('runs the demo on defaults: port 8080, embedded database in ./data', () => {
@@ -68,24 +76,36 @@ describe('configuration', () => {
   });
 
   it('keeps .env.example in step with the settings the code reads', () => {
-    assert.equal(fs.readFileSync(path.join(ROOT, '.env.example'), 'utf8'), envExample());
+    assert.equal(fs.readFileSync(path.join(ROOT, '.env.example'), 'utf8'), currentEnvExample());
   });
 
   it('documents every setting in the README', () => {
     const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-    for (const option of platformOptions) {
+    for (const option of [...platformOptions, ...brokerOptions]) {
       assert.match(readme, new RegExp(`\\| \`${option.env}\` \\|`), `${option.env} is in the README's table`);
     }
   });
 
+  it('refuses MACHI_AUTH=off unless Machi listens on loopback only', () => {
+    assert.equal(loadBrokerConfig({ MACHI_AUTH: 'off' }, '127.0.0.1').auth, 'off');
+    assert.throws(() => loadBrokerConfig({ MACHI_AUTH: 'off' }, '0.0.0.0'), {
+      problems: ['MACHI_AUTH="off" is only accepted when HOST is a loopback address (HOST=0.0.0.0)'],
+    });
+    assert.equal(loadBrokerConfig({}, '0.0.0.0').auth, 'on');
+  });
+
   it('stops `machi start` with a readable list of problems and exit code 78', () => {
     const result = spawnSync(process.execPath, [path.join(ROOT, 'bin/machi.js'), 'start'], {
-      env: { ...process.env, PORT: '-1', JOBS_CONCURRENCY: 'many' },
+      env: { ...process.env, PORT: '-1', JOBS_CONCURRENCY: 'many', NGSILD_DEFAULT_TENANT: '041008' },
       encoding: 'utf8',
     });
     assert.equal(result.status, 78);
     assert.match(result.stderr, /Invalid configuration:/);
     assert.match(result.stderr, /PORT="-1" must be between 0 and 65535/);
     assert.match(result.stderr, /JOBS_CONCURRENCY="many" must be a whole number/);
+    assert.match(
+      result.stderr,
+      /NGSILD_DEFAULT_TENANT="041008" must be a 全国地方公共団体コード: .*check digit should be 9/,
+    );
   });
 });

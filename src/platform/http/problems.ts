@@ -87,16 +87,24 @@ export function registerProblemHandlers(app: FastifyInstance, bodyLimit: number)
     return sendProblem(reply, new NotFound(`nothing is at ${request.method} ${path}`));
   });
 
-  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    let problem: AppError;
-    if (error instanceof AppError) {
-      problem = error;
-    } else {
-      problem = fromFastifyError(error, bodyLimit) ?? new InternalError();
-    }
+  app.setErrorHandler(problemHandler(bodyLimit));
+}
+
+/**
+ * The error handler: an AppError as it is, a client mistake Fastify found as a 4xx problem,
+ * anything else as a bare 500 (logged). `translate` lets an encapsulated scope (the NGSI-LD broker)
+ * turn errors into its own problem types first.
+ */
+export function problemHandler(bodyLimit: number, translate?: (error: FastifyError) => AppError | undefined) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const problem =
+      (error instanceof AppError ? error : undefined) ??
+      translate?.(error) ??
+      fromFastifyError(error, bodyLimit) ??
+      new InternalError();
     if (problem.status >= 500) {
       request.log.error({ err: error }, 'request failed');
     }
     return sendProblem(reply, problem);
-  });
+  };
 }

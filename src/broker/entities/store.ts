@@ -1,0 +1,160 @@
+/**
+ * SQL for entities. Every function takes the transaction of `db.withTenant`, so row-level security
+ * keeps it to the request's tenant; `tenant` is also written explicitly (the policy checks it).
+ */
+import type { Queryable } from '../../platform/index.ts';
+import { AlreadyExists } from '../errors.ts';
+import type { SqlParams } from '../query/sql-params.ts';
+import type { AttributeMap, Instance, StoredEntity } from './model.ts';
+
+interface EntityRow {
+  id: string;
+  types: string[];
+  scopes: string[] | null;
+  attrs: AttributeMap;
+  created_at: Date;
+  modified_at: Date;
+}
+
+function toEntity(row: EntityRow): StoredEntity {
+  return {
+    id: row.id,
+    types: row.types,
+    scopes: row.scopes,
+    attrs: row.attrs,
+    createdAt: row.created_at.toISOString(),
+    modifiedAt: row.modified_at.toISOString(),
+  };
+}
+
+/** Stamps createdAt/modifiedAt on every instance (and sub-attribute instance) written now. */
+export function stampInstances(attrs: AttributeMap, now: string, previous?: AttributeMap): void {
+  for (const [iri, instances] of Object.entries(attrs)) {
+    for (const instance of instances) {
+      const before = previous?.[iri]?.find((p) => (p.datasetId ?? '') === (instance.datasetId ?? ''));
+      instance.createdAt = before?.createdAt ?? now;
+      instance.modifiedAt = now;
+      if (instance.sub) {
+        stampInstances(instance.sub, now, before?.sub);
+      }
+    }
+  }
+}
+
+function geometriesOf(attrs: AttributeMap): { attr: string; datasetId: string; geometry: unknown }[] {
+  return Object.entries(attrs).flatMap(([attr, instances]) =>
+    instances
+      .filter((i: Instance) => i.type === 'GeoProperty' && i.value !== undefined)
+      .map((i) => ({ attr, datasetId: i.datasetId ?? '', geometry: i.value })),
+  );
+}
+
+async function writeGeometries(tx: Queryable, tenant: string, entity: StoredEntity): Promise<void> {
+  await tx.query('delete from broker.geo where tenant_id = $1 and entity_id = $2', [tenant, entity.id]);
+  const geometries = geometriesOf(entity.attrs);
+  if (geometries.length === 0) {
+    return;
+  }
+  await tx.query(
+    `insert into broker.geo (tenant_id, entity_id, attr, dataset_id, geom)
+     select $1, $2, g.attr, g.dataset_id, ST_Force2D(ST_SetSRID(ST_GeomFromGeoJSON(g.geometry), 4326))
+       from jsonb_to_recordset($3::jsonb) as g(attr text, dataset_id text, geometry text)`,
+    [
+      tenant,
+      entity.id,
+      JSON.stringify(
+        geometries.map((g) => ({
+          attr: g.attr,
+          dataset_id: g.datasetId,
+          geometry: JSON.stringify(g.geometry),
+        })),
+      ),
+    ],
+  );
+}
+
+/** @throws AlreadyExists when the tenant has an entity with this id */
+export async function insertEntity(tx: Queryable, tenant: string, entity: StoredEntity): Promise<void> {
+  const now = new Date().toISOString();
+  stampInstances(entity.attrs, now);
+  const { rowCount } = await tx.query(
+    `insert into broker.entities (tenant_id, id, types, scopes, attrs, created_at, modified_at)
+     values ($1, $2, $3, $4, $5, $6, $6) on conflict (tenant_id, id) do nothing`,
+    [tenant, entity.id, entity.types, entity.scopes, JSON.stringify(entity.attrs), now],
+  );
+  if (rowCount === 0) {
+    throw new AlreadyExists(`an entity with id ${entity.id} exists already`);
+  }
+  await writeGeometries(tx, tenant, entity);
+}
+
+/** Writes an entity's new state (after an update, merge or replacement). */
+export async function saveEntity(tx: Queryable, tenant: string, entity: StoredEntity): Promise<void> {
+  await tx.query(
+    `update broker.entities set types = $3, scopes = $4, attrs = $5, modified_at = now()
+      where tenant_id = $1 and id = $2`,
+    [tenant, entity.id, entity.types, entity.scopes, JSON.stringify(entity.attrs)],
+  );
+  await writeGeometries(tx, tenant, entity);
+}
+
+export async function findEntity(
+  tx: Queryable,
+  id: string,
+  forUpdate = false,
+): Promise<StoredEntity | undefined> {
+  const { rows } = await tx.query<EntityRow>(
+    `select id, types, scopes, attrs, created_at, modified_at from broker.entities where id = $1${forUpdate ? ' for update' : ''}`,
+    [id],
+  );
+  return rows[0] ? toEntity(rows[0]) : undefined;
+}
+
+export async function removeEntity(tx: Queryable, id: string): Promise<boolean> {
+  const { rowCount } = await tx.query('delete from broker.entities where id = $1', [id]);
+  return rowCount > 0;
+}
+
+export interface EntityFilter {
+  /** Expanded types; an entity matches when it has any of them. */
+  types?: string[];
+  ids?: string[];
+  idPattern?: string;
+  /** SQL boolean expressions over the row `e`, with their values already in `params`. */
+  where: string[];
+  params: SqlParams;
+}
+
+function whereClause(filter: EntityFilter): string {
+  const { params } = filter;
+  const clauses = [...filter.where];
+  if (filter.types?.length) clauses.push(`e.types && ${params.add(filter.types)}::text[]`);
+  if (filter.ids?.length) clauses.push(`e.id = any(${params.add(filter.ids)}::text[])`);
+  if (filter.idPattern) clauses.push(`e.id ~ ${params.add(filter.idPattern)}`);
+  return clauses.length ? `where ${clauses.join(' and ')}` : '';
+}
+
+/** One page of matching entities in id order (stable across pages), and the total when asked. */
+export async function queryEntities(
+  tx: Queryable,
+  filter: EntityFilter,
+  page: { limit: number; offset: number; count: boolean },
+): Promise<{ entities: StoredEntity[]; total?: number }> {
+  const where = whereClause(filter);
+  const limit = filter.params.add(page.limit);
+  const offset = filter.params.add(page.offset);
+  const { rows } = await tx.query<EntityRow>(
+    `select e.id, e.types, e.scopes, e.attrs, e.created_at, e.modified_at from broker.entities e ${where}
+      order by e.id limit ${limit} offset ${offset}`,
+    filter.params.values,
+  );
+  let total: number | undefined;
+  if (page.count) {
+    const counted = await tx.query<{ n: number }>(
+      `select count(*)::int as n from broker.entities e ${where}`,
+      filter.params.values.slice(0, -2),
+    );
+    total = counted.rows[0]?.n ?? 0;
+  }
+  return { entities: rows.map(toEntity), total };
+}
