@@ -79,7 +79,7 @@ const start: Command = async (args, config) => {
     role === 'api'
       ? undefined
       : new Worker(db, {
-          handlers: jobHandlers,
+          handlers: jobHandlers(db, config.broker),
           concurrency: config.jobsConcurrency,
           pollIntervalMs: config.jobsPollIntervalMs,
           leaseSeconds: config.jobsLeaseSeconds,

@@ -8,7 +8,13 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import pino, { type DestinationStream } from 'pino';
-import { type BrokerConfig, brokerMigrations, brokerPlugin, loadBrokerConfig } from './broker/index.ts';
+import {
+  type BrokerConfig,
+  brokerJobHandlers,
+  brokerMigrations,
+  brokerPlugin,
+  loadBrokerConfig,
+} from './broker/index.ts';
 import { identityMigrations } from './identity/index.ts';
 import {
   type Db,
@@ -34,7 +40,9 @@ import {
 export const migrationSources: MigrationSource[] = [platformMigrations, identityMigrations, brokerMigrations];
 
 /** Job handlers of every capability, by queue name. */
-export const jobHandlers: Record<string, JobHandler> = {};
+export function jobHandlers(db: Db, broker: BrokerConfig): Record<string, JobHandler> {
+  return { ...brokerJobHandlers(db, broker) };
+}
 
 export const WEB_DIST = fileURLToPath(new URL('../web/dist', import.meta.url));
 

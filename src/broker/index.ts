@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { type Db, type MigrationSource, problemHandler } from '../platform/index.ts';
+import { type Db, type JobHandler, type MigrationSource, problemHandler } from '../platform/index.ts';
 import type { BrokerConfig } from './config.ts';
 import { ContextResolver } from './context/json-ld.ts';
 import { createDocumentLoader } from './context/loader.ts';
@@ -32,6 +32,11 @@ function translate(error: FastifyError & { code?: string }): NgsiLdError | undef
     return new InvalidRequest('a regular expression in the query is not valid');
   }
   return undefined;
+}
+
+/** The broker's deferred work (notification delivery, periodic notifications), by job queue. */
+export function brokerJobHandlers(_db: Db, _config: BrokerConfig): Record<string, JobHandler> {
+  return {};
 }
 
 export interface BrokerPluginOptions {

@@ -5,6 +5,7 @@
 import type { Queryable } from '../../platform/index.ts';
 import { AlreadyExists } from '../errors.ts';
 import type { SqlParams } from '../query/sql-params.ts';
+import { entityChanged } from './changes.ts';
 import type { AttributeMap, Instance, StoredEntity } from './model.ts';
 
 interface EntityRow {
@@ -86,16 +87,43 @@ export async function insertEntity(tx: Queryable, tenant: string, entity: Stored
     throw new AlreadyExists(`an entity with id ${entity.id} exists already`);
   }
   await writeGeometries(tx, tenant, entity);
+  entity.createdAt = now;
+  entity.modifiedAt = now;
+  await entityChanged(tx, {
+    tenant,
+    kind: 'create',
+    after: entity,
+    attributes: Object.keys(entity.attrs),
+    at: now,
+  });
 }
 
-/** Writes an entity's new state (after an update, merge or replacement). */
-export async function saveEntity(tx: Queryable, tenant: string, entity: StoredEntity): Promise<void> {
+/**
+ * Writes an entity's new state (after an update, merge or replacement) and reports the change.
+ * @param touched expanded names of the attributes the request changed
+ */
+export async function saveEntity(
+  tx: Queryable,
+  tenant: string,
+  before: StoredEntity,
+  after: StoredEntity,
+  change: { kind: 'update' | 'replace'; touched: string[]; at: string },
+): Promise<void> {
   await tx.query(
-    `update broker.entities set types = $3, scopes = $4, attrs = $5, modified_at = now()
+    `update broker.entities set types = $3, scopes = $4, attrs = $5, modified_at = $6
       where tenant_id = $1 and id = $2`,
-    [tenant, entity.id, entity.types, entity.scopes, JSON.stringify(entity.attrs)],
+    [tenant, after.id, after.types, after.scopes, JSON.stringify(after.attrs), change.at],
   );
-  await writeGeometries(tx, tenant, entity);
+  after.modifiedAt = change.at;
+  await writeGeometries(tx, tenant, after);
+  await entityChanged(tx, {
+    tenant,
+    kind: change.kind,
+    before,
+    after,
+    attributes: change.touched,
+    at: change.at,
+  });
 }
 
 export async function findEntity(
@@ -110,9 +138,15 @@ export async function findEntity(
   return rows[0] ? toEntity(rows[0]) : undefined;
 }
 
-export async function removeEntity(tx: Queryable, id: string): Promise<boolean> {
-  const { rowCount } = await tx.query('delete from broker.entities where id = $1', [id]);
-  return rowCount > 0;
+export async function removeEntity(tx: Queryable, tenant: string, id: string): Promise<boolean> {
+  const before = await findEntity(tx, id, true);
+  if (!before) {
+    return false;
+  }
+  await tx.query('delete from broker.entities where id = $1', [id]);
+  const at = new Date().toISOString();
+  await entityChanged(tx, { tenant, kind: 'delete', before, attributes: Object.keys(before.attrs), at });
+  return true;
 }
 
 export interface EntityFilter {

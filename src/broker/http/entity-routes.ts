@@ -50,7 +50,7 @@ export function registerEntityRoutes(app: FastifyInstance, broker: BrokerContext
   app.delete('/ngsi-ld/v1/entities/:entityId', async (request: IdRequest, reply) => {
     const id = assertUri(request.params.entityId, 'entityId');
     const scope = await requestScope(broker, request, 'write');
-    const removed = await broker.db.withTenant(scope.tenant, (tx) => removeEntity(tx, id));
+    const removed = await broker.db.withTenant(scope.tenant, (tx) => removeEntity(tx, scope.tenant, id));
     if (!removed) {
       throw new ResourceNotFound(`no entity ${id}`);
     }
