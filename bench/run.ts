@@ -1,12 +1,13 @@
 /**
- * `npm run bench [-- http|startup]`: runs each benchmark in turn, prints a table of ratios against
- * baselines measured in the same run, and writes every figure to bench/results/latest.json.
+ * `npm run bench [-- http|startup|broker]`: runs each benchmark in turn, prints a table of ratios
+ * against baselines measured in the same run, and writes every figure to bench/results/latest.json.
  * Set BENCH_DATABASE_URL (a PostgreSQL server with PostGIS, as a user that may create databases)
- * to also run the HTTP benchmark on PostgreSQL.
+ * to also run the HTTP benchmark on PostgreSQL, and the broker benchmark, which needs it.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { type BrokerRow, formatBrokerTable, parseRows, runBrokerBenchmarks } from './broker/index.ts';
 import { runHttpBenchmarks } from './http.ts';
 import { type Comparison, formatTable } from './result.ts';
 import { runStartupBenchmarks } from './startup.ts';
@@ -14,17 +15,50 @@ import { runStartupBenchmarks } from './startup.ts';
 const SETTINGS = {
   http: { connections: 10, warmupSeconds: 1, durationSeconds: 3, rounds: 2 },
   startup: { runs: 3 },
+  broker: {
+    connections: 10,
+    warmupSeconds: 1,
+    durationSeconds: 4,
+    rounds: 2,
+    batchSize: 100,
+    rows: parseRows(process.env.BENCH_BROKER_ROWS, [100_000, 1_000_000]),
+    latencyCount: 300,
+    latencySeconds: 20,
+    notifications: 200,
+  },
 };
 
 const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url));
+const PLANS = fileURLToPath(new URL('./results/broker-plans.txt', import.meta.url));
+const databaseUrl = process.env.BENCH_DATABASE_URL || undefined;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
+/** The broker's rows carry a target each, so they have a table of their own. */
+const brokerRows: BrokerRow[] = [];
+
 const benchmarks: Record<string, () => Promise<Comparison[]>> = {
-  http: () =>
-    runHttpBenchmarks({ ...SETTINGS.http, databaseUrl: process.env.BENCH_DATABASE_URL || undefined, log }),
+  http: () => runHttpBenchmarks({ ...SETTINGS.http, databaseUrl, log }),
   startup: () => runStartupBenchmarks({ ...SETTINGS.startup, log }),
+  broker: async () => {
+    if (!databaseUrl) {
+      throw new Error('it needs PostgreSQL: set BENCH_DATABASE_URL');
+    }
+    brokerRows.push(
+      ...(await runBrokerBenchmarks({
+        databaseUrl,
+        settings: SETTINGS.broker,
+        plansFile: PLANS,
+        keepDatabase: process.env.BENCH_BROKER_KEEP === '1',
+        log,
+      })),
+    );
+    return [];
+  },
 };
+
+/** Benchmarks that run only when BENCH_DATABASE_URL is set (or when named on the command line). */
+const needDatabase = new Set(['broker']);
 
 const chosen = process.argv.slice(2);
 const unknown = chosen.filter((name) => !(name in benchmarks));
@@ -38,6 +72,10 @@ const comparisons: Comparison[] = [];
 const failed: string[] = [];
 for (const [name, run] of Object.entries(benchmarks)) {
   if (chosen.length > 0 && !chosen.includes(name)) {
+    continue;
+  }
+  if (chosen.length === 0 && needDatabase.has(name) && !databaseUrl) {
+    log(`${name}: skipped, it needs PostgreSQL with PostGIS; set BENCH_DATABASE_URL to run it`);
     continue;
   }
   log(`${name}…`);
@@ -61,7 +99,12 @@ const machine = {
   node: process.version,
 };
 
-process.stdout.write(`\n${formatTable(comparisons)}\n`);
+if (comparisons.length > 0) {
+  process.stdout.write(`\n${formatTable(comparisons)}\n`);
+}
+if (brokerRows.length > 0) {
+  process.stdout.write(`\n${formatBrokerTable(brokerRows)}\n`);
+}
 process.stdout.write(
   `\n${machine.cores} cores (${machine.cpu}), Node ${machine.node}; ${seconds} s in all. Written to ${RESULTS}\n`,
 );
@@ -77,5 +120,5 @@ function toJson(value: unknown): string {
 fs.mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 fs.writeFileSync(
   RESULTS,
-  `${toJson({ date: new Date().toISOString(), machine, settings: SETTINGS, seconds, failed, comparisons })}\n`,
+  `${toJson({ date: new Date().toISOString(), machine, settings: SETTINGS, seconds, failed, comparisons, broker: brokerRows })}\n`,
 );

@@ -117,6 +117,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     db,
     config: options.broker ?? loadBrokerConfig({}),
     bodyLimit: config.bodyLimit,
+    publicUrl: config.publicUrl,
   });
 
   // Front end.

@@ -155,7 +155,14 @@ describe('first start on the embedded database', () => {
       };
       assert.deepEqual(
         body.tenants.map((x) => `${x.code} ${x.name}`),
-        ['040002 宮城県', '041009 仙台市', '042021 石巻市', '042030 塩竈市'],
+        [
+          '040002 宮城県',
+          '041009 仙台市',
+          '042021 石巻市',
+          '042030 塩竈市',
+          '120006 千葉県',
+          '122033 市川市',
+        ],
       );
       // A second process on the same folder is refused while the first holds it.
       const second = await runMachi(['tenant', 'list'], { DATA_DIR: folder });

@@ -4,16 +4,41 @@
  * the one place), and never reads another tenant's rows (every query runs inside db.withTenant).
  */
 import { fileURLToPath } from 'node:url';
-import type { FastifyError, FastifyInstance } from 'fastify';
-import { type Db, type JobHandler, type MigrationSource, problemHandler } from '../platform/index.ts';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import {
+  type Db,
+  type JobHandler,
+  type MigrationSource,
+  PROBLEM_JSON,
+  problemHandler,
+} from '../platform/index.ts';
 import type { BrokerConfig } from './config.ts';
 import { ContextResolver } from './context/json-ld.ts';
 import { createDocumentLoader } from './context/loader.ts';
+import { upsertEntities } from './entities/import.ts';
 import { InvalidRequest, type NgsiLdError } from './errors.ts';
+import { registerAttributeRoutes } from './http/attribute-routes.ts';
+import { registerBatchRoutes } from './http/batch-routes.ts';
+import { registerContextRoutes } from './http/context-routes.ts';
+import { registerDiscoveryRoutes } from './http/discovery-routes.ts';
 import { registerEntityRoutes } from './http/entity-routes.ts';
+import { registerSubscriptionRoutes, subscriptionJobHandlers } from './subscriptions/index.ts';
+import { registerTemporalRoutes } from './temporal/index.ts';
 
 export type { BrokerConfig } from './config.ts';
 export { brokerOptions, loadBrokerConfig } from './config.ts';
+export type { ImportResult } from './entities/import.ts';
+
+/**
+ * Loads entities (normalized or concise, core @context) into a tenant's store, creating or replacing
+ * each: for importers and the demo, which run inside Machi and need no HTTP round trip.
+ */
+export function entityImporter(db: Db, config: Pick<BrokerConfig, 'contextTimeoutMs' | 'contextMaxBytes'>) {
+  const contexts = new ContextResolver(
+    createDocumentLoader(db, { timeoutMs: config.contextTimeoutMs, maxBytes: config.contextMaxBytes }),
+  );
+  return (tenant: string, bodies: unknown[]) => upsertEntities(db, contexts, tenant, bodies);
+}
 
 export const brokerMigrations: MigrationSource = {
   capability: 'broker',
@@ -35,14 +60,24 @@ function translate(error: FastifyError & { code?: string }): NgsiLdError | undef
 }
 
 /** The broker's deferred work (notification delivery, periodic notifications), by job queue. */
-export function brokerJobHandlers(_db: Db, _config: BrokerConfig): Record<string, JobHandler> {
-  return {};
+export function brokerJobHandlers(db: Db, config: BrokerConfig): Record<string, JobHandler> {
+  return { ...subscriptionJobHandlers(db, config) };
+}
+
+/**
+ * NGSI-LD clients (FIWARE's among them) read error bodies as `application/json` (ETSI GS CIM 009
+ * §6.3.4 answers errors as JSON); a client that asks for `application/problem+json` gets that.
+ */
+function errorMediaType(request: FastifyRequest): string {
+  return /application\/problem\+json/.test(request.headers.accept ?? '') ? PROBLEM_JSON : 'application/json';
 }
 
 export interface BrokerPluginOptions {
   db: Db;
   config: BrokerConfig;
   bodyLimit: number;
+  /** The URL clients reach Machi by: hosted @contexts (/jsonldContexts) are named under it. */
+  publicUrl: string;
 }
 
 export async function brokerPlugin(app: FastifyInstance, options: BrokerPluginOptions): Promise<void> {
@@ -50,6 +85,7 @@ export async function brokerPlugin(app: FastifyInstance, options: BrokerPluginOp
     createDocumentLoader(options.db, {
       timeoutMs: options.config.contextTimeoutMs,
       maxBytes: options.config.contextMaxBytes,
+      publicUrl: options.publicUrl,
     }),
   );
   await app.register(async (scope) => {
@@ -58,7 +94,18 @@ export async function brokerPlugin(app: FastifyInstance, options: BrokerPluginOp
       { parseAs: 'string' },
       scope.getDefaultJsonParser('error', 'error'),
     );
-    scope.setErrorHandler(problemHandler(options.bodyLimit, translate));
+    scope.setErrorHandler(problemHandler(options.bodyLimit, translate, errorMediaType));
     registerEntityRoutes(scope, { db: options.db, config: options.config, contexts });
+    registerSubscriptionRoutes(scope, { db: options.db, config: options.config, contexts });
+    registerTemporalRoutes(scope, { db: options.db, config: options.config, contexts });
+    registerAttributeRoutes(scope, { db: options.db, config: options.config, contexts });
+    registerBatchRoutes(scope, { db: options.db, config: options.config, contexts });
+    registerDiscoveryRoutes(scope, { db: options.db, config: options.config, contexts });
+    registerContextRoutes(scope, {
+      db: options.db,
+      config: options.config,
+      contexts,
+      publicUrl: options.publicUrl,
+    });
   });
 }

@@ -3,6 +3,9 @@
  * residents and a staff account. Passwords are random, shown once when they are set.
  * Never loaded in production unless DEMO_DATA says so (and then with a warning at every start).
  */
+
+import fs from 'node:fs';
+import { entityImporter } from '../broker/index.ts';
 import {
   type Account,
   addAccount,
@@ -12,12 +15,23 @@ import {
   hashPassword,
 } from '../identity/index.ts';
 import { addTenant, type Db, findTenant, type NewTenant } from '../platform/index.ts';
+import { readStandardDataset } from '../services/opendata/index.ts';
 
 export const DEMO_TENANTS: NewTenant[] = [
   { code: '040002', name: '宮城県', nameEn: 'Miyagi Prefecture' },
   { code: '041009', name: '仙台市', nameEn: 'Sendai City' },
   { code: '042021', name: '石巻市', nameEn: 'Ishinomaki City' },
   { code: '042030', name: '塩竈市', nameEn: 'Shiogama City' },
+  { code: '120006', name: '千葉県', nameEn: 'Chiba Prefecture' },
+  { code: '122033', name: '市川市', nameEn: 'Ichikawa City' },
+];
+
+/** Real open data of 市川市 (src/demo/data/SOURCE.md), loaded into the broker as NGSI-LD entities. */
+const DEMO_OPEN_DATA: { tenant: string; dataset: string; file: string }[] = [
+  { tenant: '122033', dataset: '101', file: '122033_101_public_facility.csv' },
+  { tenant: '122033', dataset: '103', file: '122033_103_evacuation_space.csv' },
+  { tenant: '122033', dataset: '105', file: '122033_105_preschool.csv' },
+  { tenant: '122033', dataset: '108', file: '122033_108_aed.csv' },
 ];
 
 interface DemoPerson {
@@ -80,7 +94,16 @@ export async function loadDemo(db: Db): Promise<DemoCredential[]> {
     }
     credentials.push({ ...person, password });
   }
+  await loadDemoOpenData(db);
   return credentials;
+}
+
+async function loadDemoOpenData(db: Db): Promise<void> {
+  const importEntities = entityImporter(db, { contextTimeoutMs: 5000, contextMaxBytes: 1024 * 1024 });
+  for (const { tenant, dataset, file } of DEMO_OPEN_DATA) {
+    const csv = fs.readFileSync(new URL(`./data/${file}`, import.meta.url), 'utf8');
+    await importEntities(tenant, readStandardDataset(dataset, tenant, csv));
+  }
 }
 
 export function formatCredentials(credentials: DemoCredential[]): string {

@@ -2,7 +2,10 @@
  * Active @contexts: a request's user context (Link header or body `@context`) followed by the
  * bundled core context, processed by jsonld.js (context processing, IRI expansion and compaction are
  * the library's own algorithms). Processed contexts are kept in a small per-process cache, since a
- * client sends the same context with every request.
+ * client sends the same context with every request; each entry remembers the context URLs it was
+ * built from, so that deleting or reloading one of them (/jsonldContexts, §5.13.5) drops it.
+ * jsonld.js keeps no URL-loaded context of its own between calls: it shares only documents whose
+ * loader result carries a `tag`, and ours never does.
  */
 import jsonld from 'jsonld';
 import compactApi from 'jsonld/lib/compact.js';
@@ -48,9 +51,15 @@ function unwrapLoaderError(error: unknown): unknown {
   return undefined;
 }
 
+interface CacheEntry {
+  pending: Promise<ActiveContext>;
+  /** Every context URL loaded to build it, nested ones included. */
+  urls: Set<string>;
+}
+
 export class ContextResolver {
   readonly #loader: Loader;
-  readonly #cache = new Map<string, Promise<ActiveContext>>();
+  readonly #cache = new Map<string, CacheEntry>();
 
   constructor(loader: Loader) {
     this.#loader = loader;
@@ -67,25 +76,48 @@ export class ContextResolver {
       // Refresh its place so the least recently used entry is the one dropped.
       this.#cache.delete(key);
       this.#cache.set(key, cached);
-      return cached;
+      return cached.pending;
     }
-    const pending = this.#process(user);
-    this.#cache.set(key, pending);
-    pending.catch(() => this.#cache.delete(key));
+    const urls = new Set<string>();
+    const entry: CacheEntry = { pending: this.#process(user, urls), urls };
+    this.#cache.set(key, entry);
+    entry.pending.catch(() => {
+      if (this.#cache.get(key) === entry) {
+        this.#cache.delete(key);
+      }
+    });
     if (this.#cache.size > CACHE_SIZE) {
       const oldest = this.#cache.keys().next().value;
       if (oldest !== undefined) {
         this.#cache.delete(oldest);
       }
     }
-    return pending;
+    return entry.pending;
   }
 
-  async #process(user: ContextRef[]): Promise<ActiveContext> {
+  /**
+   * Drops every processed context built from a URL that `names` matches, so the next request loads
+   * it again. Only this process's cache: another process of the deployment keeps its copy until the
+   * copy is evicted.
+   */
+  forget(names: (url: string) => boolean): void {
+    for (const [key, entry] of this.#cache) {
+      if ([...entry.urls].some(names)) {
+        this.#cache.delete(key);
+      }
+    }
+  }
+
+  async #process(user: ContextRef[], urls: Set<string>): Promise<ActiveContext> {
+    // The URL is noted before loading, so a forget() that races with this load still drops the entry.
+    const documentLoader: Loader = (url) => {
+      urls.add(url);
+      return this.#loader(url);
+    };
     let active: unknown;
     try {
       active = await processContext(contextApi.getInitialContext({}), [...user, CORE_CONTEXT_URL], {
-        documentLoader: this.#loader,
+        documentLoader,
       });
     } catch (error) {
       const unavailable = unwrapLoaderError(error);

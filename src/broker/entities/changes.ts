@@ -4,6 +4,8 @@
  * or not at all. Each consumer is called from here; none hooks itself in elsewhere.
  */
 import type { Queryable } from '../../platform/index.ts';
+import { notifySubscribers } from '../subscriptions/matching.ts';
+import { recordHistory } from '../temporal/record-history.ts';
 import type { StoredEntity } from './model.ts';
 
 export type ChangeKind = 'create' | 'update' | 'replace' | 'delete';
@@ -22,6 +24,8 @@ export interface EntityChange {
 }
 
 /** Called by the store after each write, in the same transaction. */
-export async function entityChanged(_tx: Queryable, _change: EntityChange): Promise<void> {
+export async function entityChanged(tx: Queryable, change: EntityChange): Promise<void> {
   // Consumers (temporal history, subscriptions) are called from here as they arrive.
+  await recordHistory(tx, change);
+  await notifySubscribers(tx, change);
 }

@@ -3,7 +3,7 @@
  * keeps it to the request's tenant; `tenant` is also written explicitly (the policy checks it).
  */
 import type { Queryable } from '../../platform/index.ts';
-import { AlreadyExists } from '../errors.ts';
+import { AlreadyExists, ResourceNotFound } from '../errors.ts';
 import type { SqlParams } from '../query/sql-params.ts';
 import { entityChanged } from './changes.ts';
 import type { AttributeMap, Instance, StoredEntity } from './model.ts';
@@ -191,4 +191,68 @@ export async function queryEntities(
     total = counted.rows[0]?.n ?? 0;
   }
   return { entities: rows.map(toEntity), total };
+}
+
+/** The new state of an entity after a request, and the attributes the request touched. */
+export interface Modification {
+  after: StoredEntity;
+  /** Expanded names; nothing is written when this is empty. */
+  touched: string[];
+}
+
+/**
+ * Read-modify-write of one entity under its row lock (select … for update), so that two concurrent
+ * updates of the same entity cannot lose one another. A request that changes nothing writes nothing.
+ * @throws ResourceNotFound when the tenant has no entity with this id
+ */
+export async function modifyEntity<M extends Modification>(
+  tx: Queryable,
+  tenant: string,
+  id: string,
+  change: (before: StoredEntity, now: string) => M,
+  kind: 'update' | 'replace' = 'update',
+): Promise<M> {
+  const before = await findEntity(tx, id, true);
+  if (!before) {
+    throw new ResourceNotFound(`no entity ${id}`);
+  }
+  const at = new Date().toISOString();
+  const result = change(before, at);
+  // A request that only adds types or sets scope touches no attribute but still changes the entity.
+  const members = (e: StoredEntity) => JSON.stringify([e.types, e.scopes]);
+  if (result.touched.length > 0 || members(result.after) !== members(before)) {
+    await saveEntity(tx, tenant, before, result.after, { kind, touched: result.touched, at });
+  }
+  return result;
+}
+
+/**
+ * Runs one entity's write of a batch under a savepoint: when it fails, its rows and its change
+ * report are undone and the batch's transaction goes on with the next entity (§5.6.7–5.6.10).
+ */
+export async function withSavepoint<T>(tx: Queryable, fn: () => Promise<T>): Promise<T> {
+  await tx.query('savepoint entity_write');
+  try {
+    const result = await fn();
+    await tx.query('release savepoint entity_write');
+    return result;
+  } catch (error) {
+    await tx.query('rollback to savepoint entity_write');
+    throw error;
+  }
+}
+
+/** Entities that match any of the selectors (§5.2.33 EntitySelector), as a SQL expression over `e`. */
+export function selectorsClause(
+  selectors: { types?: string[]; id?: string; idPattern?: string }[],
+  params: SqlParams,
+): string {
+  const each = selectors.map((s) => {
+    const parts: string[] = [];
+    if (s.types?.length) parts.push(`e.types && ${params.add(s.types)}::text[]`);
+    if (s.id) parts.push(`e.id = ${params.add(s.id)}`);
+    if (s.idPattern) parts.push(`e.id ~ ${params.add(s.idPattern)}`);
+    return parts.length ? `(${parts.join(' and ')})` : 'true';
+  });
+  return `(${each.join(' or ')})`;
 }

@@ -1,20 +1,29 @@
 /**
- * /ngsi-ld/v1/entities: create, retrieve, delete and query (ETSI GS CIM 009 §5.6.1, §5.7.1, §5.6.6,
- * §5.7.2). Each handler reads as: parse → authorise → act in the tenant's transaction → present.
+ * /ngsi-ld/v1/entities: create, retrieve, replace, merge, delete and query (ETSI GS CIM 009 §5.6.1,
+ * §5.7.1, §5.6.18, §5.6.17, §5.6.6, §5.7.2). Each handler reads as: parse → authorise → act in the tenant's transaction → present.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { readFragment } from '../entities/fragment.ts';
 import { assertUri, parseEntity } from '../entities/parse-entity.ts';
 import { renderEntity } from '../entities/render-entity.ts';
-import { findEntity, insertEntity, queryEntities, removeEntity } from '../entities/store.ts';
+import {
+  findEntity,
+  insertEntity,
+  modifyEntity,
+  queryEntities,
+  removeEntity,
+  selectorsClause,
+} from '../entities/store.ts';
+import { mergeEntity, replaceEntity } from '../entities/update-entity.ts';
 import { InvalidRequest, ResourceNotFound } from '../errors.ts';
-import { compileGeoQuery, parseGeoQuery } from '../query/geo-query.ts';
+import { compileGeoQuery, type GeoQuery, parseGeoQuery } from '../query/geo-query.ts';
 import { parseQ } from '../query/q-parser.ts';
 import { compileQ } from '../query/q-sql.ts';
 import { SqlParams } from '../query/sql-params.ts';
-import { negotiate } from './negotiate.ts';
+import { type MediaType, negotiate } from './negotiate.ts';
 import { listParam, pageOptions, type QueryParams, renderOptions } from './query-options.ts';
 import { sendEntities } from './respond.ts';
-import { type BrokerContext, requestScope } from './scope.ts';
+import { type BrokerContext, type RequestScope, requestScope } from './scope.ts';
 
 type IdRequest = FastifyRequest<{ Params: { entityId: string }; Querystring: QueryParams }>;
 
@@ -57,37 +66,93 @@ export function registerEntityRoutes(app: FastifyInstance, broker: BrokerContext
     return reply.code(204).send();
   });
 
+  app.put('/ngsi-ld/v1/entities/:entityId', async (request: IdRequest, reply) => {
+    const id = assertUri(request.params.entityId, 'entityId');
+    const scope = await requestScope(broker, request, 'write');
+    const replacement = parseEntity(request.body, scope.ctx, id);
+    await broker.db.withTenant(scope.tenant, (tx) =>
+      modifyEntity(tx, scope.tenant, id, (before, now) => replaceEntity(before, replacement, now), 'replace'),
+    );
+    return reply.code(204).send();
+  });
+
+  // §6.5.3.4: a merge may also be sent as application/merge-patch+json (RFC 7396); it is read as JSON.
+  app.addContentTypeParser(
+    'application/merge-patch+json',
+    { parseAs: 'string' },
+    app.getDefaultJsonParser('error', 'error'),
+  );
+  app.patch('/ngsi-ld/v1/entities/:entityId', async (request: IdRequest, reply) => {
+    const id = assertUri(request.params.entityId, 'entityId');
+    const scope = await requestScope(broker, request, 'write');
+    const fragment = readFragment(request.body, scope.ctx, id);
+    await broker.db.withTenant(scope.tenant, (tx) =>
+      modifyEntity(tx, scope.tenant, id, (before, now) => mergeEntity(before, fragment, scope.ctx, now)),
+    );
+    return reply.code(204).send();
+  });
+
   app.get('/ngsi-ld/v1/entities', async (request: FastifyRequest<{ Querystring: QueryParams }>, reply) => {
     const media = negotiate(request.headers.accept);
     const scope = await requestScope(broker, request, 'read');
     const query = request.query;
-    const options = renderOptions(query, scope.ctx);
-    const page = pageOptions(query, broker.config.maxLimit);
-    const params = new SqlParams();
-    const where: string[] = [];
-    if (query.q !== undefined) {
-      where.push(compileQ(parseQ(query.q), { params, expand: scope.ctx.expand }));
-    }
-    const geo = parseGeoQuery(query);
-    if (geo) {
-      where.push(compileGeoQuery(geo, { params, expand: scope.ctx.expand }));
-    }
-    const idPattern = checkedPattern(query.idPattern);
-    const ids = listParam(query.id).map((id) => assertUri(id, 'id'));
-    const types = listParam(query.type).map((t) => scope.ctx.expand(t));
-    const result = await broker.db.withTenant(scope.tenant, (tx) =>
-      queryEntities(tx, { types, ids, idPattern, where, params }, page),
+    const selector = {
+      types: listParam(query.type).map((t) => scope.ctx.expand(t)),
+      ids: listParam(query.id).map((id) => assertUri(id, 'id')),
+      idPattern: checkedPattern(query.idPattern),
+    };
+    return answerQuery(
+      broker,
+      scope,
+      reply,
+      media,
+      { ...selector, q: query.q, geo: parseGeoQuery(query) },
+      query,
     );
-    if (result.total !== undefined) {
-      reply.header('ngsild-results-count', String(result.total));
-    }
-    const entities = result.entities.map((e) => renderEntity(e, scope.ctx, options));
-    return sendEntities(reply, media, scope.ctx, entities, query.geoproperty);
   });
 }
 
+/** What a query asks for: from GET /entities parameters, or a POST Query body (§5.7.2, §5.2.23). */
+export interface EntityQuery {
+  types?: string[];
+  ids?: string[];
+  idPattern?: string | undefined;
+  /** Entity selectors of a Query body, any of which an entity must match. */
+  selectors?: { types?: string[]; id?: string; idPattern?: string }[];
+  q?: string | undefined;
+  geo?: GeoQuery | undefined;
+}
+
+/** Runs a query and answers with the page of entities, rendered as `params` ask (format, attrs, paging). */
+export async function answerQuery(
+  broker: BrokerContext,
+  scope: RequestScope,
+  reply: FastifyReply,
+  media: MediaType,
+  query: EntityQuery,
+  params: QueryParams,
+): Promise<FastifyReply> {
+  const options = renderOptions(params, scope.ctx);
+  const page = pageOptions(params, broker.config.maxLimit);
+  const sql = new SqlParams();
+  const where: string[] = [];
+  const expand = scope.ctx.expand;
+  if (query.q !== undefined) where.push(compileQ(parseQ(query.q), { params: sql, expand }));
+  if (query.geo) where.push(compileGeoQuery(query.geo, { params: sql, expand }));
+  if (query.selectors?.length) where.push(selectorsClause(query.selectors, sql));
+  const { types, ids, idPattern } = query;
+  const result = await broker.db.withTenant(scope.tenant, (tx) =>
+    queryEntities(tx, { types, ids, idPattern, where, params: sql }, page),
+  );
+  if (result.total !== undefined) {
+    reply.header('ngsild-results-count', String(result.total));
+  }
+  const entities = result.entities.map((e) => renderEntity(e, scope.ctx, options));
+  return sendEntities(reply, media, scope.ctx, entities, params.geoproperty);
+}
+
 /** A client's idPattern as a regular expression; checked here so a bad one is a 400, not a database error. */
-function checkedPattern(pattern: string | undefined): string | undefined {
+export function checkedPattern(pattern: string | undefined): string | undefined {
   if (pattern === undefined) {
     return undefined;
   }

@@ -51,11 +51,17 @@ function fromFastifyError(error: FastifyError, bodyLimit: number): AppError | un
   return undefined;
 }
 
-export function sendProblem(reply: FastifyReply, error: AppError, instance?: string): FastifyReply {
+export function sendProblem(reply: FastifyReply, error: AppError, mediaType = PROBLEM_JSON): FastifyReply {
   for (const [name, value] of Object.entries(error.headers)) {
     reply.header(name, value);
   }
-  return reply.code(error.status).type(PROBLEM_JSON).send(error.toProblem(instance));
+  const body = error.toProblem();
+  // A media type given without parameters is sent exactly so (Fastify would append a charset to a JSON
+  // type): some NGSI-LD clients compare it character for character. JSON is UTF-8 (RFC 8259) either way.
+  return reply
+    .code(error.status)
+    .type(mediaType)
+    .send(mediaType.includes(';') ? body : Buffer.from(JSON.stringify(body)));
 }
 
 /**
@@ -95,7 +101,11 @@ export function registerProblemHandlers(app: FastifyInstance, bodyLimit: number)
  * anything else as a bare 500 (logged). `translate` lets an encapsulated scope (the NGSI-LD broker)
  * turn errors into its own problem types first.
  */
-export function problemHandler(bodyLimit: number, translate?: (error: FastifyError) => AppError | undefined) {
+export function problemHandler(
+  bodyLimit: number,
+  translate?: (error: FastifyError) => AppError | undefined,
+  mediaType: (request: FastifyRequest) => string = () => PROBLEM_JSON,
+) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const problem =
       (error instanceof AppError ? error : undefined) ??
@@ -105,6 +115,6 @@ export function problemHandler(bodyLimit: number, translate?: (error: FastifyErr
     if (problem.status >= 500) {
       request.log.error({ err: error }, 'request failed');
     }
-    return sendProblem(reply, problem);
+    return sendProblem(reply, problem, mediaType(request));
   };
 }
