@@ -5,6 +5,30 @@
 import { type Db, findTenant, invalidCodeReason } from '../platform/index.ts';
 import { NonexistentTenant } from './errors.ts';
 
+/**
+ * Tenants known to exist, per database, for a minute: tenants are added rarely and never removed,
+ * and looking one up on every request would cost a round trip. Unknown codes are never cached.
+ */
+const known = new WeakMap<Db, Map<string, number>>();
+const KNOWN_FOR_MS = 60_000;
+
+async function tenantExists(db: Db, code: string): Promise<boolean> {
+  let cache = known.get(db);
+  if (!cache) {
+    cache = new Map();
+    known.set(db, cache);
+  }
+  const until = cache.get(code);
+  if (until !== undefined && until > Date.now()) {
+    return true;
+  }
+  const exists = (await findTenant(db, code)) !== undefined;
+  if (exists) {
+    cache.set(code, Date.now() + KNOWN_FOR_MS);
+  }
+  return exists;
+}
+
 /** @throws NonexistentTenant for a code that is malformed or not a tenant of this Machi */
 export async function resolveTenant(
   db: Db,
@@ -19,7 +43,7 @@ export async function resolveTenant(
   if (reason) {
     throw new NonexistentTenant(`NGSILD-Tenant ${reason}`);
   }
-  if (!(await findTenant(db, code))) {
+  if (!(await tenantExists(db, code))) {
     throw new NonexistentTenant(`no tenant with code ${code} on this Machi`);
   }
   return code;

@@ -192,8 +192,8 @@ describe('compileGeoQuery', () => {
     const sql = compileGeoQuery(query, { params, expand: (term) => `urn:test:${term}` });
     assert.equal(
       sql,
-      'exists (select 1 from broker.geo g where g.tenant_id = e.tenant_id and g.entity_id = e.id and g.attr = $1' +
-        ' and ST_DWithin(g.geom::geography, ST_SetSRID(ST_GeomFromGeoJSON($2::text), 4326)::geography, $3::float8))',
+      'e.id = any(array(select g.entity_id from broker.geo_in_tenant g where g.attr = $1' +
+        ' and ST_DWithin(g.geom::geography, ST_SetSRID(ST_GeomFromGeoJSON($2::text), 4326)::geography, $3::float8)))',
     );
     assert.deepEqual(params.values, [
       "urn:test:x')or(true)--",

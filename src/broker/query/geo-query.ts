@@ -196,11 +196,19 @@ export function compileGeoQuery(
   const attr = ctx.params.add(ctx.expand(q.geoproperty));
   // Validated GeoJSON has no crs, so PostGIS reads it as 4326 already; the SRID is set so it never depends on that.
   const reference = `ST_SetSRID(ST_GeomFromGeoJSON(${ctx.params.add(JSON.stringify(q.geometry))}::text), 4326)`;
-  return (
-    'exists (select 1 from broker.geo g' +
-    ` where g.tenant_id = e.tenant_id and g.entity_id = e.id and g.attr = ${attr}` +
-    ` and ${relationSql(q.georel, reference, ctx.params)})`
-  );
+  const relation = relationSql(q.georel, reference, ctx.params);
+  // The view broker.geo_in_tenant (migration 005) lets the spatial index serve the relation. Where the
+  // index can narrow the candidates, they are collected once and the entities looked up by id; a
+  // negative relation (disjoint, minDistance) matches most entities, so it is tested per entity.
+  const candidates = `select g.entity_id from broker.geo_in_tenant g where g.attr = ${attr} and ${relation}`;
+  if (isNegative(q.georel)) {
+    return `exists (${candidates} and g.tenant_id = e.tenant_id and g.entity_id = e.id)`;
+  }
+  return `e.id = any(array(${candidates}))`;
+}
+
+function isNegative(georel: Georel): boolean {
+  return georel.relation === 'disjoint' || (georel.relation === 'near' && georel.distance === 'minDistance');
 }
 
 /**
