@@ -1,21 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { backend } from '../helpers/db.ts';
-import { type BrokerTest, CORE, DEFAULT_VOCAB, ISHINOMAKI, ngsi, shelter, startBroker } from './helpers.ts';
-
-const ERR = 'https://uri.etsi.org/ngsi-ld/errors/';
-
-function assertNgsiError(
-  response: { statusCode: number; json(): unknown },
-  status: number,
-  type: string,
-): Record<string, unknown> {
-  const body = response.json() as Record<string, unknown>;
-  assert.equal(response.statusCode, status, JSON.stringify(body));
-  assert.equal(body.type, ERR + type);
-  assert.equal(typeof body.detail, 'string');
-  return body;
-}
+import {
+  assertNgsiError,
+  type BrokerTest,
+  CORE,
+  DEFAULT_VOCAB,
+  ISHINOMAKI,
+  ngsi,
+  shelter,
+  startBroker,
+} from './helpers.ts';
 
 describe(`NGSI-LD entities: create, retrieve, delete (§5.6.1, §5.7.1, §5.6.6) (${backend})`, () => {
   let b: BrokerTest;

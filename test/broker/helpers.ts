@@ -1,4 +1,5 @@
 /** A broker on a fresh test database with the demo tenants, driven through app.inject(). */
+import assert from 'node:assert/strict';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { loadBrokerConfig } from '../../src/broker/index.ts';
 import { loadDemo } from '../../src/demo/index.ts';
@@ -66,4 +67,17 @@ export function shelter(n: number, overrides: Record<string, unknown> = {}) {
     location: { type: 'GeoProperty', value: { type: 'Point', coordinates: [140.87 + n / 1000, 38.26] } },
     ...overrides,
   };
+}
+
+/** Asserts an NGSI-LD error answer: its status, its problem type, and a detail for the client. */
+export function assertNgsiError(
+  response: { statusCode: number; json(): unknown },
+  status: number,
+  type: string,
+): Record<string, unknown> {
+  const body = response.json() as Record<string, unknown>;
+  assert.equal(response.statusCode, status, JSON.stringify(body));
+  assert.equal(body.type, `https://uri.etsi.org/ngsi-ld/errors/${type}`);
+  assert.equal(typeof body.detail, 'string');
+  return body;
 }

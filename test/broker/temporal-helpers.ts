@@ -28,18 +28,6 @@ export function sensorHistory(readings = READINGS) {
   };
 }
 
-export function assertNgsiError(
-  response: { statusCode: number; json(): unknown },
-  status: number,
-  type: string,
-): Record<string, unknown> {
-  const body = response.json() as Record<string, unknown>;
-  assert.equal(response.statusCode, status, JSON.stringify(body));
-  assert.equal(body.type, ERR + type);
-  assert.equal(typeof body.detail, 'string');
-  return body;
-}
-
 /** Numbers from float8 arithmetic compared to 12 significant digits; everything else exactly. */
 export function assertClose(actual: unknown, expected: unknown, path = ''): void {
   if (typeof expected === 'number' && typeof actual === 'number') {
@@ -71,3 +59,5 @@ export function assertClose(actual: unknown, expected: unknown, path = ''): void
   }
   assert.deepEqual(actual, expected, path);
 }
+
+export { assertNgsiError } from './helpers.ts';

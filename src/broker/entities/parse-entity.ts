@@ -72,7 +72,8 @@ export function parseTypes(value: unknown, ctx: ActiveContext): string[] {
   ];
 }
 
-function parseScopes(value: unknown): string[] | null {
+/** An entity's scopes (§4.18): a scope path or an array of them. */
+export function parseScopes(value: unknown): string[] | null {
   if (value === undefined) {
     return null;
   }

@@ -6,7 +6,7 @@
  */
 import type { ActiveContext } from '../context/json-ld.ts';
 import { ENTITY_MEMBERS, type Instance } from '../entities/model.ts';
-import { assertName, assertUri, parseAttribute, parseTypes } from '../entities/parse-entity.ts';
+import { assertName, assertUri, parseAttribute, parseScopes, parseTypes } from '../entities/parse-entity.ts';
 import { BadRequestData } from '../errors.ts';
 
 type Json = Record<string, unknown>;
@@ -39,17 +39,6 @@ export function parseInstances(name: string, raw: unknown, ctx: ActiveContext): 
     const [instance] = parseAttribute(name, members, ctx, 0);
     return instance as Instance;
   });
-}
-
-function parseScopes(value: unknown): string[] | null {
-  if (value === undefined) {
-    return null;
-  }
-  const list = typeof value === 'string' ? [value] : value;
-  if (!Array.isArray(list) || !list.every((s) => typeof s === 'string' && /^\/[^\s#]*$/.test(s))) {
-    throw new BadRequestData('scope must be a scope such as "/Miyagi/Sendai" or an array of them');
-  }
-  return list as string[];
 }
 
 export function parseTemporalEntity(body: unknown, ctx: ActiveContext): TemporalEntityInput {
