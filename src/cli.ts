@@ -79,7 +79,7 @@ const start: Command = async (args, config) => {
     role === 'api'
       ? undefined
       : new Worker(db, {
-          handlers: jobHandlers(db, config.broker),
+          handlers: jobHandlers(db, config.broker, config.publicUrl),
           concurrency: config.jobsConcurrency,
           pollIntervalMs: config.jobsPollIntervalMs,
           leaseSeconds: config.jobsLeaseSeconds,

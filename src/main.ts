@@ -40,8 +40,8 @@ import {
 export const migrationSources: MigrationSource[] = [platformMigrations, identityMigrations, brokerMigrations];
 
 /** Job handlers of every capability, by queue name. */
-export function jobHandlers(db: Db, broker: BrokerConfig): Record<string, JobHandler> {
-  return { ...brokerJobHandlers(db, broker) };
+export function jobHandlers(db: Db, broker: BrokerConfig, publicUrl?: string): Record<string, JobHandler> {
+  return { ...brokerJobHandlers(db, broker, publicUrl) };
 }
 
 export const WEB_DIST = fileURLToPath(new URL('../web/dist', import.meta.url));

@@ -13,8 +13,7 @@ import {
   problemHandler,
 } from '../platform/index.ts';
 import type { BrokerConfig } from './config.ts';
-import { ContextResolver } from './context/json-ld.ts';
-import { createDocumentLoader } from './context/loader.ts';
+import { contextResolver } from './context/resolver.ts';
 import { upsertEntities } from './entities/import.ts';
 import { InvalidRequest, type NgsiLdError } from './errors.ts';
 import { registerAttributeRoutes } from './http/attribute-routes.ts';
@@ -34,9 +33,7 @@ export type { ImportResult } from './entities/import.ts';
  * each: for importers and the demo, which run inside Machi and need no HTTP round trip.
  */
 export function entityImporter(db: Db, config: Pick<BrokerConfig, 'contextTimeoutMs' | 'contextMaxBytes'>) {
-  const contexts = new ContextResolver(
-    createDocumentLoader(db, { timeoutMs: config.contextTimeoutMs, maxBytes: config.contextMaxBytes }),
-  );
+  const contexts = contextResolver(db, config);
   return (tenant: string, bodies: unknown[]) => upsertEntities(db, contexts, tenant, bodies);
 }
 
@@ -60,8 +57,12 @@ function translate(error: FastifyError & { code?: string }): NgsiLdError | undef
 }
 
 /** The broker's deferred work (notification delivery, periodic notifications), by job queue. */
-export function brokerJobHandlers(db: Db, config: BrokerConfig): Record<string, JobHandler> {
-  return { ...subscriptionJobHandlers(db, config) };
+export function brokerJobHandlers(
+  db: Db,
+  config: BrokerConfig,
+  publicUrl?: string,
+): Record<string, JobHandler> {
+  return { ...subscriptionJobHandlers(db, config, contextResolver(db, config, publicUrl)) };
 }
 
 /**
@@ -81,13 +82,7 @@ export interface BrokerPluginOptions {
 }
 
 export async function brokerPlugin(app: FastifyInstance, options: BrokerPluginOptions): Promise<void> {
-  const contexts = new ContextResolver(
-    createDocumentLoader(options.db, {
-      timeoutMs: options.config.contextTimeoutMs,
-      maxBytes: options.config.contextMaxBytes,
-      publicUrl: options.publicUrl,
-    }),
-  );
+  const contexts = contextResolver(options.db, options.config, options.publicUrl);
   await app.register(async (scope) => {
     scope.addContentTypeParser(
       'application/ld+json',

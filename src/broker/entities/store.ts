@@ -50,9 +50,27 @@ function geometriesOf(attrs: AttributeMap): { attr: string; datasetId: string; g
   );
 }
 
-async function writeGeometries(tx: Queryable, tenant: string, entity: StoredEntity): Promise<void> {
-  await tx.query('delete from broker.geo where tenant_id = $1 and entity_id = $2', [tenant, entity.id]);
+/**
+ * Keeps broker.geo in step with the entity's GeoProperties. Most writes leave the geometries as they
+ * were, so nothing is written then; a new entity (`before` undefined) has no rows to delete.
+ */
+async function writeGeometries(
+  tx: Queryable,
+  tenant: string,
+  entity: StoredEntity,
+  before: StoredEntity | undefined,
+): Promise<void> {
   const geometries = geometriesOf(entity.attrs);
+  if (before) {
+    const previous = geometriesOf(before.attrs);
+    if (previous.length === 0 && geometries.length === 0) {
+      return;
+    }
+    if (JSON.stringify(previous) === JSON.stringify(geometries)) {
+      return;
+    }
+    await tx.query('delete from broker.geo where tenant_id = $1 and entity_id = $2', [tenant, entity.id]);
+  }
   if (geometries.length === 0) {
     return;
   }
@@ -86,7 +104,7 @@ export async function insertEntity(tx: Queryable, tenant: string, entity: Stored
   if (rowCount === 0) {
     throw new AlreadyExists(`an entity with id ${entity.id} exists already`);
   }
-  await writeGeometries(tx, tenant, entity);
+  await writeGeometries(tx, tenant, entity, undefined);
   entity.createdAt = now;
   entity.modifiedAt = now;
   await entityChanged(tx, {
@@ -115,7 +133,7 @@ export async function saveEntity(
     [tenant, after.id, after.types, after.scopes, JSON.stringify(after.attrs), change.at],
   );
   after.modifiedAt = change.at;
-  await writeGeometries(tx, tenant, after);
+  await writeGeometries(tx, tenant, after, before);
   await entityChanged(tx, {
     tenant,
     kind: change.kind,

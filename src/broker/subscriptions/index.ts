@@ -6,8 +6,7 @@
  */
 import type { Db, JobHandler } from '../../platform/index.ts';
 import type { BrokerConfig } from '../config.ts';
-import { ContextResolver } from '../context/json-ld.ts';
-import { createDocumentLoader } from '../context/loader.ts';
+import type { ContextResolver } from '../context/json-ld.ts';
 import { NOTIFY_QUEUE } from './matching.ts';
 import { runNotifyJob } from './notify.ts';
 import { PERIODIC_QUEUE, runPeriodicJob } from './periodic.ts';
@@ -17,10 +16,11 @@ export { PERIODIC_QUEUE } from './periodic.ts';
 export { registerSubscriptionRoutes } from './routes.ts';
 
 /** The handlers of `broker.notify` and `broker.notify-periodic`. */
-export function subscriptionJobHandlers(db: Db, config: BrokerConfig): Record<string, JobHandler> {
-  const contexts = new ContextResolver(
-    createDocumentLoader(db, { timeoutMs: config.contextTimeoutMs, maxBytes: config.contextMaxBytes }),
-  );
+export function subscriptionJobHandlers(
+  db: Db,
+  config: BrokerConfig,
+  contexts: ContextResolver,
+): Record<string, JobHandler> {
   const deps = { db, contexts, maxLimit: config.maxLimit };
   return {
     [NOTIFY_QUEUE]: (job, signal) => runNotifyJob(deps, job, signal),

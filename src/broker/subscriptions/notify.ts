@@ -93,26 +93,36 @@ export function buildNotification(sub: Subscription, jobKey: string, data: Json[
 }
 
 /**
- * Sends and records the outcome on the subscription, as the job's tenant; a failure is recorded and
- * thrown again, so the queue retries with backoff and after the last attempt the job is dead.
+ * Renders the entities with the subscription's context, sends the Notification, and records the
+ * outcome on the subscription as the job's tenant; a failure is recorded and thrown again, so the
+ * queue retries with backoff and after the last attempt the job is dead.
  */
-export async function sendAndRecord(
+export async function sendNotification(
   deps: NotifierDeps,
-  tenant: string,
-  delivery: Delivery,
+  job: { tenant: string; id: number },
   sub: Subscription,
+  render: (ctx: ActiveContext) => Json[],
   signal: AbortSignal,
 ): Promise<void> {
+  const context = notificationContext(sub);
+  const ctx = await deps.contexts.resolve(context);
+  const notification = buildNotification(sub, `${job.tenant}-${job.id}`, render(ctx));
+  const delivery: Delivery = {
+    endpoint: sub.notification.endpoint,
+    tenant: job.tenant,
+    context,
+    notification,
+  };
   try {
     await deliver(delivery, signal);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    await deps.db.withTenant(tenant, (tx) =>
+    await deps.db.withTenant(job.tenant, (tx) =>
       recordDelivery(tx, sub.id, { ok: false, at: new Date().toISOString(), reason }),
     );
     throw error;
   }
-  await deps.db.withTenant(tenant, (tx) =>
+  await deps.db.withTenant(job.tenant, (tx) =>
     recordDelivery(tx, sub.id, { ok: true, at: new Date().toISOString() }),
   );
 }
@@ -129,15 +139,11 @@ export async function runNotifyJob(deps: NotifierDeps, job: Job, signal: AbortSi
   if (!sub || statusOf(sub) !== 'active') {
     return;
   }
-  const context = notificationContext(sub);
-  const ctx = await deps.contexts.resolve(context);
-  const data = [notificationEntity(sub, ctx, payload.entity, payload)];
-  const notification = buildNotification(sub, `${tenant}-${job.id}`, data);
-  await sendAndRecord(
+  await sendNotification(
     deps,
-    tenant,
-    { endpoint: sub.notification.endpoint, tenant, context, notification },
+    { tenant, id: job.id },
     sub,
+    (ctx) => [notificationEntity(sub, ctx, payload.entity, payload)],
     signal,
   );
 }

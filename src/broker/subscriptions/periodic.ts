@@ -12,13 +12,7 @@ import { parseQ } from '../query/q-parser.ts';
 import { compileQ } from '../query/q-sql.ts';
 import { SqlParams } from '../query/sql-params.ts';
 import { type Subscription, statusOf } from './model.ts';
-import {
-  buildNotification,
-  type NotifierDeps,
-  notificationContext,
-  notificationEntity,
-  sendAndRecord,
-} from './notify.ts';
+import { type NotifierDeps, notificationEntity, sendNotification } from './notify.ts';
 import { findSubscription } from './store.ts';
 
 export const PERIODIC_QUEUE = 'broker.notify-periodic';
@@ -110,15 +104,11 @@ export async function runPeriodicJob(deps: NotifierDeps, job: Job, signal: Abort
     return;
   }
   const { sub, entities } = found;
-  const context = notificationContext(sub);
-  const ctx = await deps.contexts.resolve(context);
-  const data = entities.map((e) => notificationEntity(sub, ctx, e));
-  const notification = buildNotification(sub, `${tenant}-${job.id}`, data);
-  await sendAndRecord(
+  await sendNotification(
     deps,
-    tenant,
-    { endpoint: sub.notification.endpoint, tenant, context, notification },
+    { tenant, id: job.id },
     sub,
+    (ctx) => entities.map((e) => notificationEntity(sub, ctx, e)),
     signal,
   );
 }
