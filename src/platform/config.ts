@@ -289,13 +289,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 
 /** Warnings for settings that are unsafe in production, printed at every start while they are on. */
 export function configWarnings(config: PlatformConfig): string[] {
-  const warnings: string[] = [];
-  for (const option of platformOptions as readonly Option<keyof PlatformConfig>[]) {
-    const warning = option.unsafe?.(config[option.key] as never, config);
-    if (warning) {
-      warnings.push(warning);
-    }
-  }
+  const warnings = optionWarnings(platformOptions as readonly ConfigOption<PlatformConfig>[], config);
   if (!config.databaseUrl && config.production) {
     warnings.push(
       'the embedded database (no DATABASE_URL) runs one process only; use PostgreSQL in production',

@@ -4,12 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { connectAsync } from 'mqtt';
 import { insertEntity } from '../../src/broker/entities/store.ts';
 import type { Worker } from '../../src/platform/index.ts';
 import { backend } from '../helpers/db.ts';
+import { freePort as closedPort } from '../helpers/machi.ts';
 import { type BrokerTest, DEFAULT_VOCAB, ngsi, SENDAI, shelter, startBroker } from './helpers.ts';
 import {
   type Receiver,
@@ -23,15 +23,6 @@ import {
 interface MqttMessage {
   metadata: Record<string, string>;
   body: { type: string; data: { id: string }[] };
-}
-
-/** A port nothing listens on: one the system just gave out and took back. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe(`subscription delivery (${backend})`, () => {
