@@ -17,6 +17,7 @@ import {
 } from './broker/index.ts';
 import { identityMigrations } from './identity/index.ts';
 import {
+  BadRequest,
   type Db,
   type JobHandler,
   loadMigrations,
@@ -33,6 +34,7 @@ import {
   registerProblemHandlers,
   registerTenantRoutes,
   registerWeb,
+  sendProblem,
   TooManyRequests,
 } from './platform/index.ts';
 
@@ -75,6 +77,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : crypto.randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 2048 },
+    // Errors Fastify raises before routing (a malformed URL, a bad content type) are problems too.
+    frameworkErrors: (error, _request, reply) => {
+      sendProblem(reply, new BadRequest(error.message));
+    },
   });
   const migrations: Migration[] = loadMigrations(migrationSources);
 

@@ -21,7 +21,13 @@ import { parseQ } from '../query/q-parser.ts';
 import { compileQ } from '../query/q-sql.ts';
 import { SqlParams } from '../query/sql-params.ts';
 import { type MediaType, negotiate } from './negotiate.ts';
-import { listParam, pageOptions, type QueryParams, renderOptions } from './query-options.ts';
+import {
+  listParam,
+  nonEmptyListParam,
+  pageOptions,
+  type QueryParams,
+  renderOptions,
+} from './query-options.ts';
 import { sendEntities } from './respond.ts';
 import { type BrokerContext, type RequestScope, requestScope } from './scope.ts';
 
@@ -97,8 +103,8 @@ export function registerEntityRoutes(app: FastifyInstance, broker: BrokerContext
     const scope = await requestScope(broker, request, 'read');
     const query = request.query;
     const selector = {
-      types: listParam(query.type).map((t) => scope.ctx.expand(t)),
-      ids: listParam(query.id).map((id) => assertUri(id, 'id')),
+      types: nonEmptyListParam('type', query.type).map((t) => scope.ctx.expand(t)),
+      ids: nonEmptyListParam('id', query.id).map((id) => assertUri(id, 'id')),
       idPattern: checkedPattern(query.idPattern),
     };
     return answerQuery(

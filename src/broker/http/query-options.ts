@@ -28,6 +28,15 @@ export function listParam(value: string | undefined): string[] {
         .filter(Boolean);
 }
 
+/** A list parameter that, when present, must name something (`type=` or `type=,` is a mistake). */
+export function nonEmptyListParam(name: string, value: string | undefined): string[] {
+  const list = listParam(value);
+  if (value !== undefined && list.length === 0) {
+    throw new InvalidRequest(`${name} is given but names nothing`);
+  }
+  return list;
+}
+
 export function parseOptions(params: QueryParams): Set<string> {
   const options = new Set(listParam(params.options));
   for (const option of options) {
@@ -62,12 +71,15 @@ export function renderOptions(params: QueryParams, ctx: ActiveContext): RenderOp
   if (params.attrs !== undefined && params.pick !== undefined) {
     throw new InvalidRequest('use attrs or pick, not both');
   }
-  const selected = listParam(params.attrs ?? params.pick).filter((a) => a !== 'id' && a !== 'type');
+  const selected = nonEmptyListParam(
+    params.attrs === undefined ? 'pick' : 'attrs',
+    params.attrs ?? params.pick,
+  ).filter((a) => a !== 'id' && a !== 'type');
   return {
     format: formatOf(params, options),
     sysAttrs: options.has('sysAttrs'),
     attrs: expandedSet(selected, ctx),
-    omit: expandedSet(listParam(params.omit), ctx),
+    omit: expandedSet(nonEmptyListParam('omit', params.omit), ctx),
     lang: params.lang,
   };
 }
