@@ -7,7 +7,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { type BrokerRow, formatBrokerTable, parseRows, runBrokerBenchmarks } from './broker/index.ts';
+import {
+  type BrokerRow,
+  formatBrokerTable,
+  parseParts,
+  parseRows,
+  runBrokerBenchmarks,
+} from './broker/index.ts';
 import { runHttpBenchmarks } from './http.ts';
 import { type Comparison, formatTable } from './result.ts';
 import { runStartupBenchmarks } from './startup.ts';
@@ -25,6 +31,7 @@ const SETTINGS = {
     latencyCount: 300,
     latencySeconds: 20,
     notifications: 200,
+    parts: parseParts(process.env.BENCH_BROKER_PARTS),
   },
 };
 

@@ -3,13 +3,21 @@
  * migrate, manage tenants and staff, reload the demo.
  */
 import { parseArgs } from 'node:util';
-import { type BrokerConfig, brokerOptions, loadBrokerConfig } from './broker/index.ts';
+import {
+  type BrokerConfig,
+  brokerOptions,
+  entityTypeMarks,
+  loadBrokerConfig,
+  markEntityTypes,
+  type TypeAccessEntry,
+} from './broker/index.ts';
 import { formatCredentials, hasAnyTenant, loadDemo } from './demo/index.ts';
 import { addAccount, generatePassword, grantStaffRole, type StaffRole } from './identity/index.ts';
 import { buildApp, jobHandlers, openMachi } from './main.ts';
 import {
   AppError,
   addTenant,
+  addTenantAliases,
   ConfigError,
   configWarnings,
   type Db,
@@ -27,9 +35,15 @@ const USAGE = `Usage: machi <command>
 
   start [--role all|api|worker]   start Machi (default: API, web and workers in one process)
   migrate                         apply database migrations and exit
-  tenant add <code> <名前> <English name>
-                                  add a prefecture or municipality by its 全国地方公共団体コード
-  tenant list                     list tenants
+  tenant add <code> <名前> <English name> [--alias <alias>[,<alias>…]]…
+                                  add a prefecture or municipality by its 全国地方公共団体コード,
+                                  with aliases clients may use instead (e.g. sendai)
+  tenant alias <tenant> <alias>…  register more aliases for a tenant (its code or an alias)
+  tenant list                     list tenants with their aliases
+  broker types <tenant> [--public <types>] [--personal <types>] [--unmark <types>]
+                                  class entity types of a tenant (comma lists of short names or
+                                  IRIs): public = readable without a token, personal = residents'
+                                  personal data, unmark = neither; prints the tenant's classes
   user add --tenant <code> --email <e-mail> --name <name> [--role admin|editor|viewer]
                                   add a staff account; its password is printed once
   demo                            (re)load the demo tenants and accounts with new passwords
@@ -79,7 +93,7 @@ const start: Command = async (args, config) => {
     role === 'api'
       ? undefined
       : new Worker(db, {
-          handlers: jobHandlers(db, config.broker, config.publicUrl),
+          handlers: jobHandlers(db, config.broker, config),
           concurrency: config.jobsConcurrency,
           pollIntervalMs: config.jobsPollIntervalMs,
           leaseSeconds: config.jobsLeaseSeconds,
@@ -118,19 +132,78 @@ const tenant: Command = async (args, config) => {
     const tenants = await withDb(config, listTenants);
     for (const t of tenants) {
       process.stdout.write(
-        `${t.code}  ${t.kind.padEnd(12)} ${t.name} (${t.nameEn})${t.parentCode ? `  ⊂ ${t.parentCode}` : ''}\n`,
+        `${t.code}  ${t.kind.padEnd(12)} ${t.name} (${t.nameEn})${t.parentCode ? `  ⊂ ${t.parentCode}` : ''}${aliasText(t.aliases)}\n`,
       );
     }
     return 0;
   }
-  if (sub === 'add' && rest.length === 3) {
-    const [code = '', name = '', nameEn = ''] = rest;
-    const added = await withDb(config, (db) => addTenant(db, { code, name, nameEn }));
-    process.stdout.write(`Added ${added.kind} ${added.code} ${added.name}.\n`);
+  if (sub === 'add') {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: { alias: { type: 'string', multiple: true } },
+    });
+    if (positionals.length === 3) {
+      const [code = '', name = '', nameEn = ''] = positionals;
+      const aliases = commaList(values.alias);
+      const added = await withDb(config, (db) => addTenant(db, { code, name, nameEn, aliases }));
+      process.stdout.write(`Added ${added.kind} ${added.code} ${added.name}${aliasText(added.aliases)}.\n`);
+      return 0;
+    }
+  }
+  if (sub === 'alias' && rest.length >= 2) {
+    const [name = '', ...aliases] = rest;
+    const changed = await withDb(config, (db) => addTenantAliases(db, name, commaList(aliases)));
+    process.stdout.write(`${changed.code} ${changed.name}${aliasText(changed.aliases)}.\n`);
     return 0;
   }
   process.stderr.write(`${USAGE}\n`);
   return 2;
+};
+
+/** Values of a repeatable option, each of which may be a comma list. */
+function commaList(values: string[] | undefined): string[] {
+  return (values ?? []).flatMap((v) => v.split(',').map((s) => s.trim())).filter(Boolean);
+}
+
+function aliasText(aliases: string[]): string {
+  return aliases.length ? `  (aliases: ${aliases.join(', ')})` : '';
+}
+
+function formatTypeMarks(marks: TypeAccessEntry[]): string {
+  if (marks.length === 0) {
+    return 'No entity type is marked public or personal.\n';
+  }
+  return marks.map((m) => `${m.access.padEnd(9)} ${m.type}\n`).join('');
+}
+
+const broker: Command = async (args, config) => {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      public: { type: 'string', multiple: true },
+      personal: { type: 'string', multiple: true },
+      unmark: { type: 'string', multiple: true },
+    },
+  });
+  if (sub !== 'types' || positionals.length !== 1) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  const marks = await withDb(config, async (db) => {
+    const { code } = await requireTenant(db, positionals[0] ?? '');
+    const changes = {
+      public: commaList(values.public),
+      personal: commaList(values.personal),
+      unmark: commaList(values.unmark),
+    };
+    const changing = changes.public.length + changes.personal.length + changes.unmark.length > 0;
+    return changing ? markEntityTypes(db, code, changes) : entityTypeMarks(db, code);
+  });
+  process.stdout.write(formatTypeMarks(marks));
+  return 0;
 };
 
 const user: Command = async (args, config) => {
@@ -171,7 +244,7 @@ const demo: Command = async (_args, config) => {
   return 0;
 };
 
-const COMMANDS: Record<string, Command> = { start, migrate: migrateCommand, tenant, user, demo };
+const COMMANDS: Record<string, Command> = { start, migrate: migrateCommand, tenant, broker, user, demo };
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;

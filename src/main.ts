@@ -25,6 +25,7 @@ import {
   type Migration,
   type MigrationSource,
   migrate,
+  OutboundPolicy,
   openDb,
   type PlatformConfig,
   platformMigrations,
@@ -42,8 +43,13 @@ import {
 export const migrationSources: MigrationSource[] = [platformMigrations, identityMigrations, brokerMigrations];
 
 /** Job handlers of every capability, by queue name. */
-export function jobHandlers(db: Db, broker: BrokerConfig, publicUrl?: string): Record<string, JobHandler> {
-  return { ...brokerJobHandlers(db, broker, publicUrl) };
+export function jobHandlers(
+  db: Db,
+  broker: BrokerConfig,
+  config: Pick<PlatformConfig, 'publicUrl' | 'outboundPrivate' | 'outboundAllow'>,
+): Record<string, JobHandler> {
+  const outbound = new OutboundPolicy(config);
+  return { ...brokerJobHandlers(db, broker, { outbound, publicUrl: config.publicUrl }) };
 }
 
 export const WEB_DIST = fileURLToPath(new URL('../web/dist', import.meta.url));
@@ -100,10 +106,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     hsts: config.production,
   });
   if (config.rateLimitMax > 0) {
+    const store = postgresRateLimitStore(db);
+    // Requests counted in memory are written before the database closes.
+    app.addHook('onClose', () => store.flush());
     await app.register(rateLimit, {
       max: config.rateLimitMax,
       timeWindow: config.rateLimitWindowSeconds * 1000,
-      store: postgresRateLimitStore(db),
+      store,
       keyGenerator: (request) => `ip:${request.ip}`,
       errorResponseBuilder: (_request, context) => new TooManyRequests(Math.ceil(context.ttl / 1000)),
     });
@@ -124,6 +133,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     config: options.broker ?? loadBrokerConfig({}),
     bodyLimit: config.bodyLimit,
     publicUrl: config.publicUrl,
+    outbound: new OutboundPolicy(config),
   });
 
   // Front end.

@@ -132,6 +132,41 @@ describe(`machi command (${backend})`, () => {
     assert.equal(result.status, 2);
     assert.match(result.stderr, /--role must be all, api or worker/);
   });
+
+  it('adds a tenant with aliases, registers more later, and lists tenants with their aliases', async () => {
+    const tokyo = await runMachi(
+      ['tenant', 'add', '130001', '東京都', 'Tokyo Metropolis', '--alias', 'tokyo,tokyo-to'],
+      env,
+    );
+    assert.match(tokyo.stdout, /Added prefecture 130001 東京都\s+\(aliases: tokyo, tokyo-to\)/, tokyo.stderr);
+    const more = await runMachi(['tenant', 'alias', '041009', 'sendai-shi'], env);
+    assert.equal(more.status, 0, more.stderr);
+    const list = await runMachi(['tenant', 'list'], env);
+    assert.match(
+      list.stdout,
+      /130001\s+prefecture\s+東京都 \(Tokyo Metropolis\)\s+\(aliases: tokyo, tokyo-to\)/,
+    );
+    // `sendai` comes from the demo, reloaded above.
+    assert.match(
+      list.stdout,
+      /041009\s+municipality\s+仙台市 \(Sendai City\)\s+⊂ 040002\s+\(aliases: sendai, sendai-shi\)/,
+    );
+    const taken = await runMachi(['tenant', 'alias', 'tokyo', 'sendai'], env);
+    assert.equal(taken.status, 1);
+    assert.match(taken.stderr, /the alias sendai already names tenant 041009/);
+  });
+
+  it('marks entity types of a tenant public or personal and prints its classes', async () => {
+    const marked = await runMachi(
+      ['broker', 'types', 'sendai', '--public', 'Park', '--personal', 'Resident,Patient'],
+      env,
+    );
+    assert.equal(marked.status, 0, marked.stderr);
+    assert.match(marked.stdout, /^public\s+AED$/m, 'the demo made its open data public');
+    assert.match(marked.stdout, /^public\s+Park$/m);
+    assert.match(marked.stdout, /^personal\s+Resident$/m);
+    assert.match(marked.stdout, /^personal\s+Patient$/m);
+  });
 });
 
 describe('first start on the embedded database', () => {

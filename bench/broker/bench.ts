@@ -18,7 +18,12 @@ export interface BrokerSettings {
   latencySeconds: number;
   /** Notifications timed. */
   notifications: number;
+  /** Which parts run (BENCH_BROKER_PARTS); all of them by default. */
+  parts: Set<BrokerPart>;
 }
+
+export const BROKER_PARTS = ['writes', 'reads', 'notify', 'queries'] as const;
+export type BrokerPart = (typeof BROKER_PARTS)[number];
 
 /** Which of the broker's routes this tree has, found by asking the running server. */
 export interface Routes {

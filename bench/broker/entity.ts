@@ -11,7 +11,7 @@ import { createDocumentLoader } from '../../src/broker/context/loader.ts';
 import type { StoredEntity } from '../../src/broker/entities/model.ts';
 import { parseEntity } from '../../src/broker/entities/parse-entity.ts';
 import { stampInstances } from '../../src/broker/entities/store.ts';
-import type { Db } from '../../src/platform/index.ts';
+import { type Db, OutboundPolicy } from '../../src/platform/index.ts';
 
 /** 仙台市: every entity of the benchmark belongs to this tenant. */
 export const TENANT = '041009';
@@ -68,7 +68,10 @@ export function shelterBody(id: string): Record<string, unknown> {
 
 /** The broker's active context for requests without a user @context (the core context alone). */
 export function coreContext(db: Db): Promise<ActiveContext> {
-  const contexts = new ContextResolver(createDocumentLoader(db, { timeoutMs: 5000, maxBytes: 1 << 20 }));
+  const outbound = new OutboundPolicy({ outboundPrivate: 'deny', outboundAllow: [] });
+  const contexts = new ContextResolver(
+    createDocumentLoader(db, { timeoutMs: 5000, maxBytes: 1 << 20, outbound }),
+  );
   return contexts.resolve([]);
 }
 

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openDb } from '../../src/platform/index.ts';
 import { type Child, startChild } from '../child.ts';
-import { type BrokerBench, type BrokerSettings, hasRoute } from './bench.ts';
+import { BROKER_PARTS, type BrokerBench, type BrokerPart, type BrokerSettings, hasRoute } from './bench.ts';
 import { createBenchDatabase, dropBenchDatabase } from './database.ts';
 import { coreContext } from './entity.ts';
 import { measureNotifications } from './notify.ts';
@@ -35,6 +35,16 @@ export interface BrokerOptions {
 interface Announcement {
   port: number;
   worker: boolean;
+}
+
+/** `BENCH_BROKER_PARTS=writes,reads`: some of (a) writes, (b) reads, (d) notify, (c) queries. */
+export function parseParts(text: string | undefined): Set<BrokerPart> {
+  const names = text ? text.split(',').map((s) => s.trim()) : [...BROKER_PARTS];
+  const unknown = names.filter((n) => !(BROKER_PARTS as readonly string[]).includes(n));
+  if (unknown.length > 0) {
+    throw new Error(`BENCH_BROKER_PARTS may list ${BROKER_PARTS.join(', ')}; not ${unknown.join(', ')}`);
+  }
+  return new Set(names as BrokerPart[]);
 }
 
 /** `BENCH_BROKER_ROWS=100000,1000000`: the sizes at which queries are timed. */
@@ -86,11 +96,15 @@ export async function runBrokerBenchmarks(options: BrokerOptions): Promise<Broke
       log,
     };
     log(`  database ${new URL(databaseUrl).pathname.slice(1)}; routes ${JSON.stringify(bench.routes)}`);
-    const rows = [...(await measureWrites(bench)), ...(await measureReads(bench))];
+    const { parts } = settings;
+    const rows: BrokerRow[] = [];
+    // (b) reads the entities (a) created.
+    if (parts.has('writes') || parts.has('reads')) rows.push(...(await measureWrites(bench)));
+    if (parts.has('reads')) rows.push(...(await measureReads(bench)));
     // The second server's worker would take notification jobs too; (d) and (c) need only one server.
     await unlimited.stop();
-    rows.push(...(await measureNotifications(bench)));
-    rows.push(...(await measureQueries(bench, options.plansFile)));
+    if (parts.has('notify')) rows.push(...(await measureNotifications(bench)));
+    if (parts.has('queries')) rows.push(...(await measureQueries(bench, options.plansFile)));
     return rows;
   } finally {
     await Promise.all(children.map((c) => c.stop()));

@@ -32,11 +32,13 @@ async function machiApp(databaseUrl: string): Promise<Server> {
     DATABASE_URL: databaseUrl,
     // High enough that no request of the run is refused; every one still counts in the database.
     RATE_LIMIT_MAX: process.env.BENCH_RATE_LIMIT === 'off' ? '0' : '10000000',
+    // The notification receiver listens on 127.0.0.1.
+    OUTBOUND_ALLOW: '127.0.0.1',
   });
   const broker = loadBrokerConfig({ MACHI_AUTH: 'off' });
   const db = await openDb({ databaseUrl, poolSize: config.databasePoolSize });
   const app = await buildApp({ config, db, broker });
-  const handlers = jobHandlers(db, broker);
+  const handlers = jobHandlers(db, broker, config);
   const worker =
     Object.keys(handlers).length > 0
       ? new Worker(db, {

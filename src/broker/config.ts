@@ -4,18 +4,22 @@ import {
   ConfigError,
   type ConfigOption,
   integer,
+  invalidAliasReason,
   invalidCodeReason,
+  looksLikeAlias,
   readOptions,
 } from '../platform/index.ts';
 
 export interface BrokerConfig {
-  /** Tenant of requests without NGSILD-Tenant; unset: the lowest-numbered prefecture tenant. */
+  /** Tenant (code or alias) of requests without NGSILD-Tenant; unset: the lowest-numbered prefecture. */
   defaultTenant: string | undefined;
   /** `off` lets anonymous callers read and write non-personal entities (loopback only). */
   auth: 'on' | 'off';
   contextTimeoutMs: number;
   contextMaxBytes: number;
   maxLimit: number;
+  /** Entities each process keeps in memory for reads by id (0: none). */
+  entityCacheSize: number;
 }
 
 export const brokerOptions: readonly ConfigOption<BrokerConfig>[] = [
@@ -23,14 +27,22 @@ export const brokerOptions: readonly ConfigOption<BrokerConfig>[] = [
     env: 'NGSILD_DEFAULT_TENANT',
     key: 'defaultTenant',
     description:
-      'Tenant (全国地方公共団体コード) of NGSI-LD requests without NGSILD-Tenant (default: the prefecture)',
+      'Tenant (全国地方公共団体コード or alias) of NGSI-LD requests without NGSILD-Tenant (default: the prefecture)',
     default: undefined,
     parse: (raw) => {
-      const reason = invalidCodeReason(raw.trim());
+      const name = raw.trim();
+      if (looksLikeAlias(name)) {
+        const reason = invalidAliasReason(name.toLowerCase());
+        if (reason) {
+          throw new BadValue(`must be a tenant alias or a 全国地方公共団体コード: ${reason}`);
+        }
+        return name.toLowerCase();
+      }
+      const reason = invalidCodeReason(name);
       if (reason) {
         throw new BadValue(`must be a 全国地方公共団体コード: ${reason}`);
       }
-      return raw.trim();
+      return name;
     },
   },
   {
@@ -69,6 +81,14 @@ export const brokerOptions: readonly ConfigOption<BrokerConfig>[] = [
     description: 'Largest page of entities one query may ask for (limit)',
     default: '1000',
     parse: integer(1, 100_000),
+  },
+  {
+    env: 'NGSILD_ENTITY_CACHE',
+    key: 'entityCacheSize',
+    description:
+      'Entities each API process keeps in memory for GET by id, dropped on change by any process (0: off)',
+    default: '10000',
+    parse: integer(0, 10_000_000),
   },
 ];
 

@@ -3,17 +3,20 @@
  * It owns the entity store and its JSON-LD handling; it never decides access itself (authorise.ts is
  * the one place), and never reads another tenant's rows (every query runs inside db.withTenant).
  */
+
 import { fileURLToPath } from 'node:url';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import {
   type Db,
   type JobHandler,
   type MigrationSource,
+  OutboundPolicy,
   PROBLEM_JSON,
   problemHandler,
 } from '../platform/index.ts';
 import type { BrokerConfig } from './config.ts';
 import { contextResolver } from './context/resolver.ts';
+import { EntityCache } from './entities/cache.ts';
 import { upsertEntities } from './entities/import.ts';
 import { InvalidRequest, type NgsiLdError } from './errors.ts';
 import { registerAttributeRoutes } from './http/attribute-routes.ts';
@@ -27,13 +30,24 @@ import { registerTemporalRoutes } from './temporal/index.ts';
 export type { BrokerConfig } from './config.ts';
 export { brokerOptions, loadBrokerConfig } from './config.ts';
 export type { ImportResult } from './entities/import.ts';
+export {
+  entityTypeMarks,
+  markEntityTypes,
+  type TypeAccess,
+  type TypeAccessEntry,
+  type TypeMarks,
+} from './type-access.ts';
 
 /**
  * Loads entities (normalized or concise, core @context) into a tenant's store, creating or replacing
  * each: for importers and the demo, which run inside Machi and need no HTTP round trip.
  */
-export function entityImporter(db: Db, config: Pick<BrokerConfig, 'contextTimeoutMs' | 'contextMaxBytes'>) {
-  const contexts = contextResolver(db, config);
+export function entityImporter(
+  db: Db,
+  config: Pick<BrokerConfig, 'contextTimeoutMs' | 'contextMaxBytes'>,
+  outbound = new OutboundPolicy({ outboundPrivate: 'deny', outboundAllow: [] }),
+) {
+  const contexts = contextResolver(db, config, outbound);
   return (tenant: string, bodies: unknown[]) => upsertEntities(db, contexts, tenant, bodies);
 }
 
@@ -60,9 +74,10 @@ function translate(error: FastifyError & { code?: string }): NgsiLdError | undef
 export function brokerJobHandlers(
   db: Db,
   config: BrokerConfig,
-  publicUrl?: string,
+  options: { outbound: OutboundPolicy; publicUrl?: string | undefined },
 ): Record<string, JobHandler> {
-  return { ...subscriptionJobHandlers(db, config, contextResolver(db, config, publicUrl)) };
+  const contexts = contextResolver(db, config, options.outbound, options.publicUrl);
+  return { ...subscriptionJobHandlers(db, config, contexts, options.outbound) };
 }
 
 /**
@@ -79,10 +94,14 @@ export interface BrokerPluginOptions {
   bodyLimit: number;
   /** The URL clients reach Machi by: hosted @contexts (/jsonldContexts) are named under it. */
   publicUrl: string;
+  /** Where the broker may send requests for clients: remote @contexts, notification endpoints. */
+  outbound: OutboundPolicy;
 }
 
 export async function brokerPlugin(app: FastifyInstance, options: BrokerPluginOptions): Promise<void> {
-  const contexts = contextResolver(options.db, options.config, options.publicUrl);
+  const contexts = contextResolver(options.db, options.config, options.outbound, options.publicUrl);
+  const cache = await EntityCache.open(options.db, options.config.entityCacheSize);
+  app.addHook('onClose', () => cache.close());
   await app.register(async (scope) => {
     scope.addContentTypeParser(
       'application/ld+json',
@@ -90,8 +109,13 @@ export async function brokerPlugin(app: FastifyInstance, options: BrokerPluginOp
       scope.getDefaultJsonParser('error', 'error'),
     );
     scope.setErrorHandler(problemHandler(options.bodyLimit, translate, errorMediaType));
-    registerEntityRoutes(scope, { db: options.db, config: options.config, contexts });
-    registerSubscriptionRoutes(scope, { db: options.db, config: options.config, contexts });
+    registerEntityRoutes(scope, { db: options.db, config: options.config, contexts, cache });
+    registerSubscriptionRoutes(scope, {
+      db: options.db,
+      config: options.config,
+      contexts,
+      outbound: options.outbound,
+    });
     registerTemporalRoutes(scope, { db: options.db, config: options.config, contexts });
     registerAttributeRoutes(scope, { db: options.db, config: options.config, contexts });
     registerBatchRoutes(scope, { db: options.db, config: options.config, contexts });
@@ -101,6 +125,7 @@ export async function brokerPlugin(app: FastifyInstance, options: BrokerPluginOp
       config: options.config,
       contexts,
       publicUrl: options.publicUrl,
+      outbound: options.outbound,
     });
   });
 }

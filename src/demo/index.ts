@@ -1,11 +1,12 @@
 /**
  * Demo data for a first start on an empty database: 宮城県 and three of its cities, a few
- * residents and a staff account. Passwords are random, shown once when they are set.
+ * residents and a staff account. Passwords are random, shown once when they are set. The tenants
+ * have aliases (sendai, ichikawa, …) and mark the standard open data's entity types public.
  * Never loaded in production unless DEMO_DATA says so (and then with a warning at every start).
  */
 
 import fs from 'node:fs';
-import { entityImporter } from '../broker/index.ts';
+import { entityImporter, markEntityTypes } from '../broker/index.ts';
 import {
   type Account,
   addAccount,
@@ -14,17 +15,27 @@ import {
   grantStaffRole,
   hashPassword,
 } from '../identity/index.ts';
-import { addTenant, type Db, findTenant, type NewTenant } from '../platform/index.ts';
-import { readStandardDataset } from '../services/opendata/index.ts';
+import {
+  addTenant,
+  addTenantAliases,
+  codeOfAlias,
+  type Db,
+  findTenant,
+  type NewTenant,
+} from '../platform/index.ts';
+import { DATASETS, readStandardDataset } from '../services/opendata/index.ts';
 
 export const DEMO_TENANTS: NewTenant[] = [
-  { code: '040002', name: '宮城県', nameEn: 'Miyagi Prefecture' },
-  { code: '041009', name: '仙台市', nameEn: 'Sendai City' },
-  { code: '042021', name: '石巻市', nameEn: 'Ishinomaki City' },
-  { code: '042030', name: '塩竈市', nameEn: 'Shiogama City' },
-  { code: '120006', name: '千葉県', nameEn: 'Chiba Prefecture' },
-  { code: '122033', name: '市川市', nameEn: 'Ichikawa City' },
+  { code: '040002', name: '宮城県', nameEn: 'Miyagi Prefecture', aliases: ['miyagi'] },
+  { code: '041009', name: '仙台市', nameEn: 'Sendai City', aliases: ['sendai'] },
+  { code: '042021', name: '石巻市', nameEn: 'Ishinomaki City', aliases: ['ishinomaki'] },
+  { code: '042030', name: '塩竈市', nameEn: 'Shiogama City', aliases: ['shiogama'] },
+  { code: '120006', name: '千葉県', nameEn: 'Chiba Prefecture', aliases: ['chiba'] },
+  { code: '122033', name: '市川市', nameEn: 'Ichikawa City', aliases: ['ichikawa'] },
 ];
+
+/** The standard open data sets' entity types are public in every demo tenant: open data is for anyone. */
+const DEMO_PUBLIC_TYPES = Object.values(DATASETS).map((d) => d.type);
 
 /** Real open data of 市川市 (src/demo/data/SOURCE.md), loaded into the broker as NGSI-LD entities. */
 const DEMO_OPEN_DATA: { tenant: string; dataset: string; file: string }[] = [
@@ -69,7 +80,15 @@ export async function loadDemo(db: Db): Promise<DemoCredential[]> {
   for (const tenant of DEMO_TENANTS) {
     if (!(await findTenant(db, tenant.code))) {
       await addTenant(db, tenant);
+    } else {
+      // A demo loaded before aliases existed gets them; an alias taken meanwhile is left alone.
+      const missing = [];
+      for (const alias of tenant.aliases ?? []) {
+        if ((await codeOfAlias(db, alias)) === undefined) missing.push(alias);
+      }
+      if (missing.length) await addTenantAliases(db, tenant.code, missing);
     }
+    await markEntityTypes(db, tenant.code, { public: DEMO_PUBLIC_TYPES });
   }
   const credentials: DemoCredential[] = [];
   for (const person of DEMO_PEOPLE) {

@@ -4,6 +4,7 @@
  * and all problems are reported together.
  */
 import path from 'node:path';
+import { type OutboundRule, parseOutboundAllow } from './outbound/policy.ts';
 
 export interface PlatformConfig {
   port: number;
@@ -23,6 +24,10 @@ export interface PlatformConfig {
   jobsLeaseSeconds: number;
   demoData: boolean;
   production: boolean;
+  /** Whether Machi may call private and other special-purpose addresses for clients (outbound/policy.ts). */
+  outboundPrivate: 'deny' | 'allow';
+  /** Hosts and networks Machi may call although they are private. */
+  outboundAllow: OutboundRule[];
 }
 
 /** One setting of a capability: its environment variable, what it means, its default and its parser. */
@@ -212,6 +217,38 @@ export const platformOptions = [
     description: 'production turns on production checks; anything else is development',
     default: 'development',
     parse: (raw) => raw.trim() === 'production',
+  },
+  {
+    env: 'OUTBOUND_PRIVATE',
+    key: 'outboundPrivate',
+    description:
+      'allow lets clients make Machi call private, loopback and other non-public addresses (notification endpoints, @context URLs); link-local ones need OUTBOUND_ALLOW',
+    default: 'deny',
+    parse: (raw) => {
+      const v = raw.trim().toLowerCase();
+      if (v !== 'deny' && v !== 'allow') {
+        throw new BadValue('must be deny or allow');
+      }
+      return v;
+    },
+    unsafe: (v) =>
+      v === 'allow'
+        ? 'OUTBOUND_PRIVATE=allow: clients may make Machi call addresses on its own machine and network'
+        : undefined,
+  },
+  {
+    env: 'OUTBOUND_ALLOW',
+    key: 'outboundAllow',
+    description:
+      'Comma-separated hosts, host:port, addresses and CIDRs Machi may call although they are not public (localhost:9000,10.1.0.0/16)',
+    default: '',
+    parse: (raw) => {
+      try {
+        return parseOutboundAllow(raw);
+      } catch (error) {
+        throw new BadValue((error as Error).message);
+      }
+    },
   },
 ] as const satisfies readonly Option<keyof PlatformConfig>[];
 

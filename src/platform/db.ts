@@ -34,7 +34,45 @@ export interface Db extends Queryable {
   withTenant<T>(tenantId: string, fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** One connection held for the duration of `fn` (session-level advisory locks). */
   withConnection<T>(fn: (conn: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Receives the NOTIFY payloads of a channel, from any process, until the returned function is
+   * called. `listening(false)` reports that notifications may have been missed (the connection was
+   * lost); `listening(true)` that they arrive again.
+   */
+  listen(channel: string, handlers: ListenHandlers): Promise<() => Promise<void>>;
   close(): Promise<void>;
+}
+
+export interface ListenHandlers {
+  message(payload: string): void;
+  listening(on: boolean): void;
+}
+
+/** Work that must wait until a transaction has committed, by transaction handle. */
+const onCommit = new WeakMap<Queryable, (() => void)[]>();
+
+/**
+ * Runs `fn` once the transaction of `tx` has committed, in this process; never when it rolls back.
+ * For what must not happen early, such as dropping a cached copy of a row the transaction changes:
+ * dropped before the commit, the old row could be read and cached again.
+ */
+export function afterCommit(tx: Queryable, fn: () => void): void {
+  const list = onCommit.get(tx);
+  if (!list) {
+    throw new Error('afterCommit needs the handle of a running transaction');
+  }
+  list.push(fn);
+}
+
+function runCommitted(tx: Queryable): void {
+  for (const fn of onCommit.get(tx) ?? []) {
+    try {
+      fn();
+    } catch {
+      // The commit happened; a failing follow-up must not turn it into an error for the caller.
+    }
+  }
+  onCommit.delete(tx);
 }
 
 /** The role that application queries on tenant data run as; row-level security applies to it. */
@@ -89,19 +127,32 @@ class PgliteDb implements Db {
   }
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     assertNotInside(this);
-    return this.#pg.transaction((tx) =>
-      insideTransaction.run(this, () =>
-        fn({
-          async query<R>(sql: string, params?: unknown[]) {
-            const r = await tx.query<R>(sql, params);
-            return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
-          },
-          async exec(sql: string) {
-            await tx.exec(sql);
-          },
-        }),
-      ),
-    );
+    const handle: Queryable = {
+      async query<R>(sql: string, params?: unknown[]) {
+        const r = await current.query<R>(sql, params);
+        return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+      },
+      async exec(sql: string) {
+        await current.exec(sql);
+      },
+    };
+    let current: Pick<PGlite, 'query' | 'exec'>;
+    onCommit.set(handle, []);
+    return this.#pg
+      .transaction((tx) => {
+        current = tx;
+        return insideTransaction.run(this, () => fn(handle));
+      })
+      .then(
+        (result) => {
+          runCommitted(handle);
+          return result;
+        },
+        (error: unknown) => {
+          onCommit.delete(handle);
+          throw error;
+        },
+      );
   }
   withTenant<T>(tenantId: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const script = tenantScript(tenantId);
@@ -113,6 +164,14 @@ class PgliteDb implements Db {
   withConnection<T>(fn: (conn: Queryable) => Promise<T>): Promise<T> {
     // PGlite is a single connection already.
     return fn(this);
+  }
+  async listen(channel: string, handlers: ListenHandlers): Promise<() => Promise<void>> {
+    // One process owns the embedded database, so its notifications cannot be missed.
+    const stop = await this.#pg.listen(channel, handlers.message);
+    handlers.listening(true);
+    return async () => {
+      if (!this.#pg.closed) await stop();
+    };
   }
   /** A gzipped tarball of the whole data folder (backups, test templates). */
   dumpDataDir(): Promise<Blob> {
@@ -137,11 +196,74 @@ function clientQueryable(client: pg.PoolClient): Queryable {
   };
 }
 
+/**
+ * LISTEN on a connection of its own (a pooled one would lose it on release), reconnecting with
+ * growing delays when the server goes away, and saying so, since notifications sent meanwhile are lost.
+ */
+class Listener {
+  #client: pg.Client | undefined;
+  #stopped = false;
+  #retryMs = 100;
+  #timer: NodeJS.Timeout | undefined;
+  readonly #config: pg.ClientConfig;
+  readonly #channel: string;
+  readonly #handlers: ListenHandlers;
+  constructor(config: pg.ClientConfig, channel: string, handlers: ListenHandlers) {
+    this.#config = config;
+    this.#channel = channel;
+    this.#handlers = handlers;
+  }
+  async start(): Promise<void> {
+    const client = new pg.Client({ ...this.#config, application_name: 'machi-listen' });
+    client.on('notification', (n) => {
+      if (n.channel === this.#channel) this.#handlers.message(n.payload ?? '');
+    });
+    const lost = () => {
+      if (this.#client !== client) return;
+      this.#client = undefined;
+      this.#handlers.listening(false);
+      client.end().catch(() => {});
+      this.#retry();
+    };
+    client.on('error', lost);
+    client.on('end', lost);
+    await client.connect();
+    await client.query(`listen ${pg.escapeIdentifier(this.#channel)}`);
+    if (this.#stopped) {
+      await client.end();
+      return;
+    }
+    this.#client = client;
+    this.#retryMs = 100;
+    this.#handlers.listening(true);
+  }
+  #retry(): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      this.start().catch(() => {
+        this.#retryMs = Math.min(this.#retryMs * 2, 10_000);
+        this.#retry();
+      });
+    }, this.#retryMs);
+    this.#timer.unref();
+  }
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    const client = this.#client;
+    this.#client = undefined;
+    await client?.end().catch(() => {});
+  }
+}
+
 class PostgresDb implements Db {
   readonly kind = 'postgres';
   readonly #pool: pg.Pool;
-  constructor(pool: pg.Pool) {
+  readonly #config: pg.ClientConfig;
+  readonly #listeners = new Set<Listener>();
+  constructor(pool: pg.Pool, config: pg.ClientConfig) {
     this.#pool = pool;
+    this.#config = config;
   }
   async query<T>(sql: string, params?: unknown[]): Promise<QueryResult<T>> {
     assertNotInside(this);
@@ -164,21 +286,35 @@ class PostgresDb implements Db {
   transaction<T>(fn: (tx: Queryable) => Promise<T>, preamble = ''): Promise<T> {
     return this.withConnection(async (conn) => {
       await conn.exec(preamble ? `begin; ${preamble}` : 'begin');
+      onCommit.set(conn, []);
+      let result: T;
       try {
-        const result = await insideTransaction.run(this, () => fn(conn));
+        result = await insideTransaction.run(this, () => fn(conn));
         await conn.query('commit');
-        return result;
       } catch (error) {
+        onCommit.delete(conn);
         await conn.query('rollback');
         throw error;
       }
+      runCommitted(conn);
+      return result;
     });
   }
   withTenant<T>(tenantId: string, fn: (tx: Queryable) => Promise<T>): Promise<T> {
     // begin and the tenant's settings in one round trip.
     return this.transaction(fn, tenantScript(tenantId));
   }
+  async listen(channel: string, handlers: ListenHandlers): Promise<() => Promise<void>> {
+    const listener = new Listener(this.#config, channel, handlers);
+    this.#listeners.add(listener);
+    await listener.start();
+    return async () => {
+      this.#listeners.delete(listener);
+      await listener.stop();
+    };
+  }
   async close(): Promise<void> {
+    await Promise.all([...this.#listeners].map((l) => l.stop()));
     await this.#pool.end();
   }
 }
@@ -204,18 +340,18 @@ export function dumpEmbeddedDb(db: Db): Promise<Blob> {
 /** Opens the embedded database (in `dataDir`, or in memory) or connects to a PostgreSQL server. */
 export async function openDb(options: OpenDbOptions): Promise<Db> {
   if (options.databaseUrl) {
-    const pool = new pg.Pool({
+    const config: pg.ClientConfig = {
       connectionString: options.databaseUrl,
-      max: options.poolSize ?? 10,
       application_name: 'machi',
       types: {
         getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
           oid === INT8 ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
       },
-    });
+    };
+    const pool = new pg.Pool({ ...config, max: options.poolSize ?? 10 });
     // An idle client that loses its server must not crash the process; the next query reports it.
     pool.on('error', () => {});
-    const db = new PostgresDb(pool);
+    const db = new PostgresDb(pool, config);
     await db.query('select 1');
     return db;
   }

@@ -98,6 +98,16 @@ export class Forbidden extends AppError {
   }
 }
 
+/**
+ * The caller is known, but the data is a resident's personal data and no consent of the resident
+ * covers this use (the consent capability's policy decision point answers; until it exists, none does).
+ */
+export class ConsentRequired extends AppError {
+  constructor(detail?: string) {
+    super(403, 'consent-required', 'Consent required', detail);
+  }
+}
+
 /** Also answers for a record the caller may not see, so its existence does not leak. */
 export class NotFound extends AppError {
   constructor(detail?: string) {

@@ -19,6 +19,9 @@ export { registerWeb } from './http/web.ts';
 export * from './jobs.ts';
 export { loggerOptions } from './logger.ts';
 export * from './migrations.ts';
+export { type AddressKind, parseAddress, specialRange } from './outbound/addresses.ts';
+export { type OutboundRequest, type OutboundResponse, outboundRequest } from './outbound/http.ts';
+export * from './outbound/policy.ts';
 export * from './tenancy.ts';
 
 export const platformMigrations: MigrationSource = {

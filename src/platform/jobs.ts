@@ -66,6 +66,38 @@ export async function enqueue(
   return existing.rows[0].id;
 }
 
+/**
+ * Adds several jobs of one queue in one statement (a batch's notifications, say), in the order given.
+ * A job whose idempotency key its queue and tenant have already is left out, as `enqueue` leaves it.
+ */
+export async function enqueueMany(
+  db: Queryable,
+  queue: string,
+  jobs: { payload: Record<string, unknown>; options?: EnqueueOptions }[],
+): Promise<void> {
+  if (jobs.length === 0) {
+    return;
+  }
+  const rows = jobs.map(({ payload, options = {} }, n) => ({
+    n,
+    tenant_id: options.tenantId ?? null,
+    payload,
+    idempotency_key: options.idempotencyKey ?? null,
+    max_attempts: options.maxAttempts ?? 10,
+    run_at: options.runAt ?? null,
+  }));
+  await db.query(
+    `insert into platform.jobs (queue, tenant_id, payload, idempotency_key, max_attempts, run_at)
+     select $1, j.tenant_id, j.payload, j.idempotency_key, j.max_attempts, coalesce(j.run_at, now())
+       from jsonb_to_recordset($2::jsonb)
+            as j(n integer, tenant_id text, payload jsonb, idempotency_key text, max_attempts integer,
+                 run_at timestamptz)
+      order by j.n
+     on conflict (queue, coalesce(tenant_id, ''), idempotency_key) where idempotency_key is not null do nothing`,
+    [queue, JSON.stringify(rows)],
+  );
+}
+
 /** Delay before attempt n+1: 2^(n-1) × base, capped, with ±20% jitter so retries spread out. */
 export function backoffSeconds(attempts: number, baseSeconds = 5, capSeconds = 3600): number {
   const raw = Math.min(capSeconds, baseSeconds * 2 ** Math.max(0, attempts - 1));
@@ -262,7 +294,7 @@ export class Worker {
 
   async #fail(job: Job, error: unknown): Promise<void> {
     const message = errorSummary(error);
-    const dead = job.attempts >= job.maxAttempts;
+    const dead = job.attempts >= job.maxAttempts || !retryable(error);
     await this.#db.query(
       `update platform.jobs
           set state = $3, last_error = $4, updated_at = now(), locked_by = null, locked_until = null,
@@ -278,6 +310,14 @@ export class Worker {
       ],
     );
   }
+}
+
+/**
+ * Whether another attempt could succeed: a handler's error with `retryable: false` (a destination
+ * the outbound policy refuses, say) makes the job dead at once instead of retrying it in vain.
+ */
+function retryable(error: unknown): boolean {
+  return (error as { retryable?: unknown } | null)?.retryable !== false;
 }
 
 /** What `last_error` keeps: the error's name and message, bounded so a huge message cannot bloat the row. */

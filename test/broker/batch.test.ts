@@ -201,8 +201,12 @@ describe(`NGSI-LD query by POST (§5.7.2, Query §5.2.23) (${backend})`, () => {
     assert.equal(notQuery.json().type, `${ERR}BadRequestData`);
     const badGeo = await query({ type: 'Query', geoQ: { geometry: 'Point', georel: 'near;maxDistance==1' } });
     assert.equal(badGeo.json().type, `${ERR}InvalidRequest`);
-    const scopeQ = await query({ type: 'Query', scopeQ: '/Miyagi' });
-    assert.equal(scopeQ.statusCode, 422);
+    const temporalQ = await query({
+      type: 'Query',
+      temporalQ: { timerel: 'after', timeAt: '2026-01-01T00:00:00Z' },
+    });
+    assert.equal(temporalQ.statusCode, 422);
+    assert.equal(temporalQ.json().type, `${ERR}OperationNotSupported`);
     const badQ = await query({ type: 'Query', q: 'capacity>>' });
     assert.equal(badQ.json().type, `${ERR}InvalidRequest`);
   });

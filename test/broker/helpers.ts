@@ -18,11 +18,15 @@ export interface BrokerTest {
   close(): Promise<void>;
 }
 
-export async function startBroker(env: Record<string, string> = {}): Promise<BrokerTest> {
+/** `env`: the broker's settings; `platform`: the platform's (OUTBOUND_ALLOW, …) over testConfig's. */
+export async function startBroker(
+  env: Record<string, string> = {},
+  platform: Record<string, string> = {},
+): Promise<BrokerTest> {
   const t = await createTestDb();
   await loadDemo(t.db);
   const app = await buildApp({
-    config: testConfig(),
+    config: testConfig(platform),
     db: t.db,
     broker: loadBrokerConfig({ MACHI_AUTH: 'off', ...env }),
   });

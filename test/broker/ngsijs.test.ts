@@ -8,8 +8,8 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { brokerJobHandlers, loadBrokerConfig } from '../../src/broker/index.ts';
-import { Worker } from '../../src/platform/index.ts';
-import { backend } from '../helpers/db.ts';
+import { OutboundPolicy, Worker } from '../../src/platform/index.ts';
+import { backend, testConfig } from '../helpers/db.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const require = createRequire(import.meta.url);
@@ -29,7 +29,9 @@ describe(`an independent NGSI-LD client (ngsijs) (${backend})`, () => {
   before(async () => {
     server = await startTestServer({}, { MACHI_AUTH: 'off' });
     worker = new Worker(server.testDb.db, {
-      handlers: brokerJobHandlers(server.testDb.db, loadBrokerConfig({ MACHI_AUTH: 'off' })),
+      handlers: brokerJobHandlers(server.testDb.db, loadBrokerConfig({ MACHI_AUTH: 'off' }), {
+        outbound: new OutboundPolicy(testConfig()),
+      }),
       pollIntervalMs: 50,
     });
     worker.start();

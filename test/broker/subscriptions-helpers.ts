@@ -5,7 +5,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { brokerJobHandlers, loadBrokerConfig } from '../../src/broker/index.ts';
-import { type Db, Worker } from '../../src/platform/index.ts';
+import { type Db, OutboundPolicy, Worker } from '../../src/platform/index.ts';
+import { testConfig } from '../helpers/db.ts';
 
 export interface Received {
   path: string;
@@ -54,10 +55,13 @@ export async function startReceiver(): Promise<Receiver> {
   };
 }
 
-/** A worker for the broker's jobs that polls often and backs off briefly, so tests run fast. */
-export function startWorker(db: Db): Worker {
+/**
+ * A worker for the broker's jobs that polls often and backs off briefly, so tests run fast; it may
+ * call 127.0.0.1 (testConfig) unless given another outbound policy.
+ */
+export function startWorker(db: Db, outbound = new OutboundPolicy(testConfig())): Worker {
   const worker = new Worker(db, {
-    handlers: brokerJobHandlers(db, loadBrokerConfig({ MACHI_AUTH: 'off' })),
+    handlers: brokerJobHandlers(db, loadBrokerConfig({ MACHI_AUTH: 'off' }), { outbound }),
     pollIntervalMs: 20,
     backoffBaseSeconds: 0.05,
   });

@@ -165,9 +165,10 @@ describe(`subscriptions API (${backend})`, () => {
     });
   }
 
-  it('refuses scopeQ clearly, as not supported', async () => {
-    const p = await problem('POST', '/subscriptions', body({ scopeQ: '/Miyagi' }), 422);
-    assert.match(p.type, /OperationNotSupported/);
+  it('refuses a scopeQ that is not in the scope query language, naming the mistake', async () => {
+    const p = await problem('POST', '/subscriptions', body({ scopeQ: 'Miyagi' }));
+    assert.match(p.type, /errors\/InvalidRequest$/);
+    assert.equal(p.detail, 'scopeQ: a scope starts with "/" at position 1');
   });
 
   it('validates a partial update against the whole subscription', async () => {

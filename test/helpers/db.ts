@@ -126,7 +126,17 @@ export async function createTestDb(
   };
 }
 
-/** Configuration for tests: quiet logs, no demo loading; override what a test is about. */
+/**
+ * Configuration for tests: quiet logs, no demo loading, and Machi may call 127.0.0.1, where test
+ * receivers (notification endpoints, @context servers, the MQTT broker) listen; override what a test
+ * is about.
+ */
 export function testConfig(overrides: Record<string, string> = {}): PlatformConfig {
-  return loadConfig({ LOG_LEVEL: 'silent', DEMO_DATA: 'false', RATE_LIMIT_MAX: '100000', ...overrides });
+  return loadConfig({
+    LOG_LEVEL: 'silent',
+    DEMO_DATA: 'false',
+    RATE_LIMIT_MAX: '100000',
+    OUTBOUND_ALLOW: '127.0.0.1',
+    ...overrides,
+  });
 }

@@ -264,3 +264,46 @@ describe(`rate limiting shared through the database (${backend})`, () => {
     }
   });
 });
+
+describe(`rate limiting counted in memory far from the limit (${backend})`, () => {
+  let t: TestDb;
+  const apps: FastifyInstance[] = [];
+  let second: Awaited<ReturnType<typeof openDb>> | undefined;
+
+  before(async () => {
+    t = await createTestDb();
+    const config = testConfig({ RATE_LIMIT_MAX: '200', RATE_LIMIT_WINDOW: '60' });
+    second = t.databaseUrl ? await openDb({ databaseUrl: t.databaseUrl, poolSize: 2 }) : undefined;
+    apps.push(await buildApp({ config, db: t.db }), await buildApp({ config, db: second ?? t.db }));
+  });
+  after(async () => {
+    for (const app of apps) await app.close();
+    await second?.close();
+    await t.close();
+  });
+
+  const remaining = (response: { headers: Record<string, unknown> }) =>
+    Number(response.headers['x-ratelimit-remaining']);
+
+  it('counts every request, shows the other instance its count, and refuses exactly at the limit', async () => {
+    const [one, two] = apps as [FastifyInstance, FastifyInstance];
+    // Far from the limit, instance one counts in memory; its headers still count down by one.
+    const seen: number[] = [];
+    for (let i = 0; i < 60; i++) seen.push(remaining(await one.inject('/api/v1/tenants')));
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 60 }, (_, i) => 199 - i),
+    );
+    // Within a flush interval (100 ms) instance two learns them from the database.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(remaining(await two.inject('/api/v1/tenants')), 200 - 61);
+    // From half the limit on, both count in the database: the 201st request is refused, whichever answers.
+    const statuses: number[] = [];
+    for (let i = 0; i < 70; i++) {
+      statuses.push((await one.inject('/api/v1/tenants')).statusCode);
+      statuses.push((await two.inject('/api/v1/tenants')).statusCode);
+    }
+    assert.equal(statuses.filter((s) => s === 200).length, 200 - 61);
+    assert.deepEqual([...new Set(statuses.slice(200 - 61))], [429]);
+  });
+});

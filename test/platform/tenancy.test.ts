@@ -66,6 +66,7 @@ describe(`tenant registry (${backend})`, () => {
       name: '仙台市',
       nameEn: 'Sendai City',
       parentCode: '040002',
+      aliases: [],
     });
     assert.deepEqual(
       (await listTenants(t.db)).map((x) => x.code),

@@ -4,10 +4,18 @@
  * fetched once by any process, then shared, so a restart needs no refetch; otherwise fetched over
  * HTTP(S) with a timeout and a size limit, then stored. A hosted context is found by its own URL
  * without the network: a broker must never fetch from itself (and often cannot reach its public URL).
+ * A remote fetch goes only where the outbound policy allows, redirects included (each checked).
  * Contexts are deployment-wide, not per tenant: they are vocabulary, not data.
  */
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../../platform/index.ts';
+import type { IncomingMessage } from 'node:http';
+import {
+  type Db,
+  OutboundDenied,
+  type OutboundPolicy,
+  type OutboundResponse,
+  outboundRequest,
+} from '../../platform/index.ts';
 import { LdContextNotAvailable } from '../errors.ts';
 import { coreContextDocument, isCoreContextUrl } from './core.ts';
 
@@ -22,7 +30,12 @@ export interface LoaderOptions {
   maxBytes: number;
   /** This broker's public URL: hosted contexts are served under it, and never fetched from it. */
   publicUrl?: string | undefined;
+  /** Where remote contexts may be fetched from. */
+  outbound: OutboundPolicy;
 }
+
+/** Redirects a remote context may go through, each to a destination the outbound policy allows. */
+const MAX_REDIRECTS = 5;
 
 export type ContextKind = 'cached' | 'hosted';
 
@@ -67,20 +80,24 @@ async function fetchContext(url: string, options: LoaderOptions): Promise<unknow
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new LdContextNotAvailable(`@context ${url} must be an http(s) URL`);
   }
-  let response: Response;
+  let response: OutboundResponse;
   try {
-    response = await fetch(parsed, {
+    response = await outboundRequest(options.outbound, parsed, {
       headers: { accept: 'application/ld+json, application/json;q=0.9' },
       signal: AbortSignal.timeout(options.timeoutMs),
-      redirect: 'follow',
+      maxRedirects: MAX_REDIRECTS,
     });
   } catch (error) {
+    if (error instanceof OutboundDenied) {
+      throw new LdContextNotAvailable(`@context ${url} is not fetched: ${error.message}`);
+    }
     throw new LdContextNotAvailable(`@context ${url} could not be fetched: ${(error as Error).message}`);
   }
-  if (!response.ok) {
+  if (response.status < 200 || response.status > 299) {
+    response.body.destroy();
     throw new LdContextNotAvailable(`@context ${url} answered ${response.status}`);
   }
-  const text = await readLimited(response, options.maxBytes, url);
+  const text = await readLimited(response.body, options.maxBytes, url, options.timeoutMs);
   try {
     return JSON.parse(text);
   } catch {
@@ -88,28 +105,35 @@ async function fetchContext(url: string, options: LoaderOptions): Promise<unknow
   }
 }
 
-async function readLimited(response: Response, maxBytes: number, url: string): Promise<string> {
-  const declared = Number(response.headers.get('content-length') ?? 0);
-  if (declared > maxBytes) {
-    throw new LdContextNotAvailable(`@context ${url} is larger than ${maxBytes} bytes`);
+async function readLimited(
+  body: IncomingMessage,
+  maxBytes: number,
+  url: string,
+  timeoutMs: number,
+): Promise<string> {
+  const tooLarge = () => new LdContextNotAvailable(`@context ${url} is larger than ${maxBytes} bytes`);
+  if (Number(body.headers['content-length'] ?? 0) > maxBytes) {
+    body.destroy();
+    throw tooLarge();
   }
-  const reader = response.body?.getReader();
-  if (!reader) {
-    return '';
-  }
-  const chunks: Uint8Array[] = [];
+  const chunks: Buffer[] = [];
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) {
-      break;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      size += chunk.byteLength;
+      if (size > maxBytes) {
+        body.destroy();
+        throw tooLarge();
+      }
+      chunks.push(chunk);
     }
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw new LdContextNotAvailable(`@context ${url} is larger than ${maxBytes} bytes`);
+  } catch (error) {
+    if (error instanceof LdContextNotAvailable) {
+      throw error;
     }
-    chunks.push(value);
+    const why =
+      (error as Error).name === 'AbortError' ? `no answer within ${timeoutMs} ms` : (error as Error).message;
+    throw new LdContextNotAvailable(`@context ${url} could not be read: ${why}`);
   }
   return Buffer.concat(chunks).toString('utf8');
 }

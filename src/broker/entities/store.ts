@@ -1,12 +1,15 @@
 /**
  * SQL for entities. Every function takes the transaction of `db.withTenant`, so row-level security
  * keeps it to the request's tenant; `tenant` is also written explicitly (the policy checks it).
+ * Every write is one statement of entity-writes.ts, with what follows from it (entities/changes.ts).
  */
 import type { Queryable } from '../../platform/index.ts';
 import { AlreadyExists, ResourceNotFound } from '../errors.ts';
 import type { SqlParams } from '../query/sql-params.ts';
-import { entityChanged } from './changes.ts';
-import type { AttributeMap, Instance, StoredEntity } from './model.ts';
+import { compileTypeExpr, type TypeExpr } from '../query/type-expr.ts';
+import type { EntityChange } from './changes.ts';
+import { writeChanges } from './entity-writes.ts';
+import type { AttributeMap, StoredEntity } from './model.ts';
 
 interface EntityRow {
   id: string;
@@ -42,106 +45,43 @@ export function stampInstances(attrs: AttributeMap, now: string, previous?: Attr
   }
 }
 
-function geometriesOf(attrs: AttributeMap): { attr: string; datasetId: string; geometry: unknown }[] {
-  return Object.entries(attrs).flatMap(([attr, instances]) =>
-    instances
-      .filter((i: Instance) => i.type === 'GeoProperty' && i.value !== undefined)
-      .map((i) => ({ attr, datasetId: i.datasetId ?? '', geometry: i.value })),
-  );
+/** A creation: the entity stamped as written now. */
+export function creation(tenant: string, entity: StoredEntity, now: string): EntityChange {
+  stampInstances(entity.attrs, now);
+  entity.createdAt = now;
+  entity.modifiedAt = now;
+  return { tenant, kind: 'create', after: entity, attributes: Object.keys(entity.attrs), at: now };
 }
 
 /**
- * Keeps broker.geo in step with the entity's GeoProperties. Most writes leave the geometries as they
- * were, so nothing is written then; a new entity (`before` undefined) has no rows to delete.
+ * The change a request made to an entity, or undefined when it changed nothing: a request that
+ * only adds types or sets scope touches no attribute but still changes the entity.
  */
-async function writeGeometries(
-  tx: Queryable,
+export function modification(
   tenant: string,
-  entity: StoredEntity,
-  before: StoredEntity | undefined,
-): Promise<void> {
-  const geometries = geometriesOf(entity.attrs);
-  if (before) {
-    const previous = geometriesOf(before.attrs);
-    if (previous.length === 0 && geometries.length === 0) {
-      return;
-    }
-    if (JSON.stringify(previous) === JSON.stringify(geometries)) {
-      return;
-    }
-    await tx.query('delete from broker.geo where tenant_id = $1 and entity_id = $2', [tenant, entity.id]);
+  before: StoredEntity,
+  result: Modification,
+  kind: 'update' | 'replace',
+  at: string,
+): EntityChange | undefined {
+  const members = (e: StoredEntity) => JSON.stringify([e.types, e.scopes]);
+  if (result.touched.length === 0 && members(result.after) === members(before)) {
+    return undefined;
   }
-  if (geometries.length === 0) {
-    return;
-  }
-  await tx.query(
-    `insert into broker.geo (tenant_id, entity_id, attr, dataset_id, geom)
-     select $1, $2, g.attr, g.dataset_id, ST_Force2D(ST_SetSRID(ST_GeomFromGeoJSON(g.geometry), 4326))
-       from jsonb_to_recordset($3::jsonb) as g(attr text, dataset_id text, geometry text)`,
-    [
-      tenant,
-      entity.id,
-      JSON.stringify(
-        geometries.map((g) => ({
-          attr: g.attr,
-          dataset_id: g.datasetId,
-          geometry: JSON.stringify(g.geometry),
-        })),
-      ),
-    ],
-  );
+  result.after.modifiedAt = at;
+  return { tenant, kind, before, after: result.after, attributes: result.touched, at };
+}
+
+export function deletion(tenant: string, before: StoredEntity, at: string): EntityChange {
+  return { tenant, kind: 'delete', before, attributes: Object.keys(before.attrs), at };
 }
 
 /** @throws AlreadyExists when the tenant has an entity with this id */
 export async function insertEntity(tx: Queryable, tenant: string, entity: StoredEntity): Promise<void> {
-  const now = new Date().toISOString();
-  stampInstances(entity.attrs, now);
-  const { rowCount } = await tx.query(
-    `insert into broker.entities (tenant_id, id, types, scopes, attrs, created_at, modified_at)
-     values ($1, $2, $3, $4, $5, $6, $6) on conflict (tenant_id, id) do nothing`,
-    [tenant, entity.id, entity.types, entity.scopes, JSON.stringify(entity.attrs), now],
-  );
-  if (rowCount === 0) {
+  const written = await writeChanges(tx, [creation(tenant, entity, new Date().toISOString())]);
+  if (!written.has(entity.id)) {
     throw new AlreadyExists(`an entity with id ${entity.id} exists already`);
   }
-  await writeGeometries(tx, tenant, entity, undefined);
-  entity.createdAt = now;
-  entity.modifiedAt = now;
-  await entityChanged(tx, {
-    tenant,
-    kind: 'create',
-    after: entity,
-    attributes: Object.keys(entity.attrs),
-    at: now,
-  });
-}
-
-/**
- * Writes an entity's new state (after an update, merge or replacement) and reports the change.
- * @param touched expanded names of the attributes the request changed
- */
-export async function saveEntity(
-  tx: Queryable,
-  tenant: string,
-  before: StoredEntity,
-  after: StoredEntity,
-  change: { kind: 'update' | 'replace'; touched: string[]; at: string },
-): Promise<void> {
-  await tx.query(
-    `update broker.entities set types = $3, scopes = $4, attrs = $5, modified_at = $6
-      where tenant_id = $1 and id = $2`,
-    [tenant, after.id, after.types, after.scopes, JSON.stringify(after.attrs), change.at],
-  );
-  after.modifiedAt = change.at;
-  await writeGeometries(tx, tenant, after, before);
-  await entityChanged(tx, {
-    tenant,
-    kind: change.kind,
-    before,
-    after,
-    attributes: change.touched,
-    at: change.at,
-  });
 }
 
 export async function findEntity(
@@ -156,14 +96,29 @@ export async function findEntity(
   return rows[0] ? toEntity(rows[0]) : undefined;
 }
 
+/**
+ * The tenant's entities with these ids, their rows locked for the rest of the transaction; locked in
+ * id order, so that two writers of overlapping sets of entities wait for one another and never
+ * deadlock.
+ */
+export async function lockEntities(tx: Queryable, ids: string[]): Promise<Map<string, StoredEntity>> {
+  if (ids.length === 0) {
+    return new Map();
+  }
+  const { rows } = await tx.query<EntityRow>(
+    `select id, types, scopes, attrs, created_at, modified_at from broker.entities
+      where id = any($1::text[]) order by id for update`,
+    [ids],
+  );
+  return new Map(rows.map((row) => [row.id, toEntity(row)]));
+}
+
 export async function removeEntity(tx: Queryable, tenant: string, id: string): Promise<boolean> {
   const before = await findEntity(tx, id, true);
   if (!before) {
     return false;
   }
-  await tx.query('delete from broker.entities where id = $1', [id]);
-  const at = new Date().toISOString();
-  await entityChanged(tx, { tenant, kind: 'delete', before, attributes: Object.keys(before.attrs), at });
+  await writeChanges(tx, [deletion(tenant, before, new Date().toISOString())]);
   return true;
 }
 
@@ -236,10 +191,9 @@ export async function modifyEntity<M extends Modification>(
   }
   const at = new Date().toISOString();
   const result = change(before, at);
-  // A request that only adds types or sets scope touches no attribute but still changes the entity.
-  const members = (e: StoredEntity) => JSON.stringify([e.types, e.scopes]);
-  if (result.touched.length > 0 || members(result.after) !== members(before)) {
-    await saveEntity(tx, tenant, before, result.after, { kind, touched: result.touched, at });
+  const changed = modification(tenant, before, result, kind, at);
+  if (changed) {
+    await writeChanges(tx, [changed]);
   }
   return result;
 }
@@ -262,12 +216,13 @@ export async function withSavepoint<T>(tx: Queryable, fn: () => Promise<T>): Pro
 
 /** Entities that match any of the selectors (§5.2.33 EntitySelector), as a SQL expression over `e`. */
 export function selectorsClause(
-  selectors: { types?: string[]; id?: string; idPattern?: string }[],
+  selectors: { types?: string[]; typeExpr?: TypeExpr; id?: string; idPattern?: string }[],
   params: SqlParams,
 ): string {
   const each = selectors.map((s) => {
     const parts: string[] = [];
-    if (s.types?.length) parts.push(`e.types && ${params.add(s.types)}::text[]`);
+    if (s.typeExpr) parts.push(compileTypeExpr(s.typeExpr, params));
+    else if (s.types?.length) parts.push(`e.types && ${params.add(s.types)}::text[]`);
     if (s.id) parts.push(`e.id = ${params.add(s.id)}`);
     if (s.idPattern) parts.push(`e.id ~ ${params.add(s.idPattern)}`);
     return parts.length ? `(${parts.join(' and ')})` : 'true';

@@ -18,7 +18,7 @@ import {
 } from '../entities/update-entity.ts';
 import { BadRequestData, InvalidRequest } from '../errors.ts';
 import { parseOptions, type QueryParams } from './query-options.ts';
-import { type BrokerContext, type RequestScope, requestScope } from './scope.ts';
+import { type BrokerContext, guardedChange, type RequestScope, requestScope } from './scope.ts';
 
 type AttrsRequest = FastifyRequest<{ Params: { entityId: string }; Querystring: QueryParams }>;
 type AttrRequest = FastifyRequest<{
@@ -29,9 +29,11 @@ type AttrRequest = FastifyRequest<{
 const ATTRS = '/ngsi-ld/v1/entities/:entityId/attrs';
 
 export function registerAttributeRoutes(app: FastifyInstance, broker: BrokerContext): void {
-  /** Runs one update of the entity in the path inside the tenant's transaction. */
+  /** Runs one update of the entity in the path inside the tenant's transaction, if the caller may. */
   const modify = (scope: RequestScope, id: string, change: (before: StoredEntity, now: string) => Updated) =>
-    broker.db.withTenant(scope.tenant, (tx) => modifyEntity(tx, scope.tenant, id, change));
+    broker.db.withTenant(scope.tenant, (tx) =>
+      modifyEntity(tx, scope.tenant, id, guardedChange(scope, change)),
+    );
 
   app.post(ATTRS, async (request: AttrsRequest, reply) => {
     const id = assertUri(request.params.entityId, 'entityId');

@@ -1,36 +1,48 @@
 /**
  * /ngsi-ld/v1/entityOperations: batch create, upsert, update, delete and merge (ETSI GS CIM 009
  * §5.6.7–5.6.10, §5.6.20) and query by POST (§5.7.2 with a Query body, §5.2.23). A batch runs in one
- * tenant transaction with a savepoint per entity: an entity that fails leaves nothing behind and the
- * others are still written; the answer lists both (§5.2.16 BatchOperationResult).
+ * tenant transaction, written set-based (entities/batch-write.ts): an entity that fails leaves
+ * nothing behind and the others are still written; the answer lists both (§5.2.16
+ * BatchOperationResult).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, type ProblemDetails, type Queryable } from '../../platform/index.ts';
+import { AppError, type ProblemDetails } from '../../platform/index.ts';
 import type { ActiveContext } from '../context/json-ld.ts';
+import { type BatchItem, type Decision, writeBatch } from '../entities/batch-write.ts';
 import { isObject, readFragment } from '../entities/fragment.ts';
+import type { StoredEntity } from '../entities/model.ts';
 import { assertUri, parseEntity, parseTypes } from '../entities/parse-entity.ts';
-import { findEntity, insertEntity, modifyEntity, removeEntity, withSavepoint } from '../entities/store.ts';
+import { creation, deletion, type Modification, modification } from '../entities/store.ts';
 import { appendAttributes, mergeEntity, replaceEntity } from '../entities/update-entity.ts';
-import { BadRequestData, InvalidRequest, OperationNotSupported, ResourceNotFound } from '../errors.ts';
+import {
+  AlreadyExists,
+  BadRequestData,
+  InvalidRequest,
+  OperationNotSupported,
+  ResourceNotFound,
+} from '../errors.ts';
 import { parseGeoQuery } from '../query/geo-query.ts';
+import { parseTypeSelection, typeSelector } from '../query/type-expr.ts';
 import { answerQuery, checkedPattern, type EntityQuery } from './entity-routes.ts';
 import { asRefs, negotiate } from './negotiate.ts';
 import { parseOptions, type QueryParams } from './query-options.ts';
-import { type BrokerContext, requestScope } from './scope.ts';
+import { type AccessScope, type BrokerContext, checkEntity, guardedChange, requestScope } from './scope.ts';
 
 /** Entities in one batch: enough for a municipality's daily sync, small enough for one transaction. */
 export const MAX_BATCH = 1000;
 
 type BatchRequest = FastifyRequest<{ Querystring: QueryParams }>;
-type Outcome = 'created' | 'updated';
-/** One entity's write; throws an NGSI-LD error when this entity cannot be written. */
-type EntityOp = (
-  tx: Queryable,
-  tenant: string,
-  raw: unknown,
-  ctx: ActiveContext,
-  options: Set<string>,
-) => Promise<Outcome>;
+/**
+ * One operation on one entity of a batch. `prepare` reads the entity's request and throws an NGSI-LD
+ * error when it cannot be written; the BatchItem it returns decides the write against the entity as
+ * stored. Access is judged per entity (authorise.ts): on the types the caller gave in `prepare`, on
+ * the entity as stored and as the change leaves it in `decide`, before anything is written.
+ */
+interface EntityOp {
+  /** Whether `decide` needs the stored entity (read under its row lock). */
+  readsState: boolean;
+  prepare(raw: unknown, ctx: ActiveContext, options: Set<string>, access: AccessScope): BatchItem;
+}
 
 interface BatchResult {
   success: string[];
@@ -40,49 +52,94 @@ interface BatchResult {
 
 const idOf = (raw: unknown): unknown => (isObject(raw) ? (raw.id ?? raw['@id']) : raw);
 
-const create: EntityOp = async (tx, tenant, raw, ctx) => {
-  await insertEntity(tx, tenant, parseEntity(raw, ctx));
-  return 'created';
+/** modifyEntity's rule, per entity: it must exist, and a request that changes nothing writes nothing. */
+function modified(
+  access: AccessScope,
+  id: string,
+  current: StoredEntity | undefined,
+  change: (before: StoredEntity, now: string) => Modification,
+  now: string,
+  kind: 'update' | 'replace' = 'update',
+): Decision {
+  if (!current) throw new ResourceNotFound(`no entity ${id}`);
+  const result = guardedChange(access, change)(current, now);
+  return { outcome: 'updated', change: modification(access.tenant, current, result, kind, now) };
+}
+
+const create: EntityOp = {
+  readsState: false,
+  prepare(raw, ctx, _options, access) {
+    const entity = parseEntity(raw, ctx);
+    checkEntity(access, 'write', entity);
+    return {
+      id: entity.id,
+      decide(current, now) {
+        if (current) throw new AlreadyExists(`an entity with id ${entity.id} exists already`);
+        return { outcome: 'created', change: creation(access.tenant, entity, now) };
+      },
+    };
+  },
 };
 
 /** §5.6.8: creates, or else replaces (options=replace, the default) or appends to (options=update). */
-const upsert: EntityOp = async (tx, tenant, raw, ctx, options) => {
-  const entity = parseEntity(raw, ctx);
-  if (!(await findEntity(tx, entity.id, true))) {
-    await insertEntity(tx, tenant, entity);
-    return 'created';
-  }
-  if (options.has('update')) {
-    const fragment = readFragment(raw, ctx);
-    await modifyEntity(tx, tenant, entity.id, (b, now) => appendAttributes(b, fragment, ctx, now, false));
-  } else {
-    await modifyEntity(tx, tenant, entity.id, (b, now) => replaceEntity(b, entity, now), 'replace');
-  }
-  return 'updated';
+const upsert: EntityOp = {
+  readsState: true,
+  prepare(raw, ctx, options, access) {
+    const entity = parseEntity(raw, ctx);
+    return {
+      id: entity.id,
+      decide(current, now) {
+        if (!current) {
+          checkEntity(access, 'write', entity);
+          return { outcome: 'created', change: creation(access.tenant, entity, now) };
+        }
+        if (options.has('update')) {
+          const fragment = readFragment(raw, ctx);
+          const append = (b: StoredEntity, at: string) => appendAttributes(b, fragment, ctx, at, false);
+          return modified(access, entity.id, current, append, now);
+        }
+        const replace = (b: StoredEntity, at: string) => replaceEntity(b, entity, at);
+        return modified(access, entity.id, current, replace, now, 'replace');
+      },
+    };
+  },
 };
 
 /** §5.6.9: each entity must exist; its attributes are appended (§5.6.3), with options=noOverwrite. */
-const update: EntityOp = async (tx, tenant, raw, ctx, options) => {
-  const id = assertUri(idOf(raw), 'id');
-  const fragment = readFragment(raw, ctx);
-  const noOverwrite = options.has('noOverwrite');
-  await modifyEntity(tx, tenant, id, (b, now) => appendAttributes(b, fragment, ctx, now, noOverwrite));
-  return 'updated';
+const update: EntityOp = {
+  readsState: true,
+  prepare(raw, ctx, options, access) {
+    const id = assertUri(idOf(raw), 'id');
+    const fragment = readFragment(raw, ctx);
+    const noOverwrite = options.has('noOverwrite');
+    const append = (b: StoredEntity, now: string) => appendAttributes(b, fragment, ctx, now, noOverwrite);
+    return { id, decide: (current, now) => modified(access, id, current, append, now) };
+  },
 };
 
-const merge: EntityOp = async (tx, tenant, raw, ctx) => {
-  const id = assertUri(idOf(raw), 'id');
-  const fragment = readFragment(raw, ctx);
-  await modifyEntity(tx, tenant, id, (b, now) => mergeEntity(b, fragment, ctx, now));
-  return 'updated';
+const merge: EntityOp = {
+  readsState: true,
+  prepare(raw, ctx, _options, access) {
+    const id = assertUri(idOf(raw), 'id');
+    const fragment = readFragment(raw, ctx);
+    const change = (b: StoredEntity, now: string) => mergeEntity(b, fragment, ctx, now);
+    return { id, decide: (current, now) => modified(access, id, current, change, now) };
+  },
 };
 
-const remove: EntityOp = async (tx, tenant, raw) => {
-  const id = assertUri(raw, 'entity id');
-  if (!(await removeEntity(tx, tenant, id))) {
-    throw new ResourceNotFound(`no entity ${id}`);
-  }
-  return 'updated';
+const remove: EntityOp = {
+  readsState: true,
+  prepare(raw, _ctx, _options, access) {
+    const id = assertUri(raw, 'entity id');
+    return {
+      id,
+      decide(current, now) {
+        if (!current) throw new ResourceNotFound(`no entity ${id}`);
+        checkEntity(access, 'write', { id, types: current.types, stored: true });
+        return { outcome: 'updated', change: deletion(access.tenant, current, now) };
+      },
+    };
+  },
 };
 
 function batchItems(body: unknown): unknown[] {
@@ -128,31 +185,51 @@ async function batchScope(broker: BrokerContext, request: BatchRequest, entities
       }
     }),
   );
-  return { tenant: scope.tenant, contexts };
+  return { scope, contexts };
+}
+
+/** Each entity's request read, or the error that already stops it. */
+function prepareAll(
+  op: EntityOp,
+  entities: unknown[],
+  contexts: (ActiveContext | AppError)[],
+  options: Set<string>,
+  access: AccessScope,
+): (BatchItem | AppError)[] {
+  return entities.map((raw, index) => {
+    const ctx = contexts[index] as ActiveContext | AppError;
+    if (ctx instanceof AppError) return ctx;
+    try {
+      return op.prepare(raw, ctx, options, access);
+    } catch (error) {
+      // Anything but an NGSI-LD error is the broker's fault, not the entity's: the batch fails.
+      if (!(error instanceof AppError)) throw error;
+      return error;
+    }
+  });
 }
 
 async function runBatch(broker: BrokerContext, request: BatchRequest, op: EntityOp): Promise<BatchResult> {
   const options = parseOptions(request.query);
   const entities = batchItems(request.body);
-  const { tenant, contexts } = await batchScope(broker, request, entities);
-  return broker.db.withTenant(tenant, async (tx) => {
-    const result: BatchResult = { success: [], created: [], errors: [] };
-    for (const [index, raw] of entities.entries()) {
-      const entityId = idOf(raw) ?? null;
-      const ctx = contexts[index] as ActiveContext | AppError;
-      try {
-        if (ctx instanceof AppError) throw ctx;
-        const outcome = await withSavepoint(tx, () => op(tx, tenant, raw, ctx, options));
-        result.success.push(String(entityId));
-        if (outcome === 'created') result.created.push(String(entityId));
-      } catch (error) {
-        // Anything but an NGSI-LD error is the broker's fault, not the entity's: the batch fails.
-        if (!(error instanceof AppError)) throw error;
-        result.errors.push({ entityId, error: error.toProblem() });
-      }
+  const { scope, contexts } = await batchScope(broker, request, entities);
+  const items = prepareAll(op, entities, contexts, options, scope);
+  const results = await writeBatch(
+    broker.db,
+    { tenant: scope.tenant, items, readsState: op.readsState },
+    (error) => request.log.warn({ err: error }, 'the batch was written again one entity at a time'),
+  );
+  const result: BatchResult = { success: [], created: [], errors: [] };
+  for (const [index, outcome] of results.entries()) {
+    const entityId = idOf(entities[index]) ?? null;
+    if ('error' in outcome) {
+      result.errors.push({ entityId, error: outcome.error.toProblem() });
+      continue;
     }
-    return result;
-  });
+    result.success.push(String(entityId));
+    if (outcome.outcome === 'created') result.created.push(String(entityId));
+  }
+  return result;
 }
 
 /** 207 with the BatchOperationResult when any entity failed; otherwise the operation's own answer. */
@@ -192,7 +269,7 @@ export function registerBatchRoutes(app: FastifyInstance, broker: BrokerContext)
 }
 
 /** Members of a Query (§5.2.23) this broker does not evaluate yet: refused rather than ignored. */
-const UNSUPPORTED_QUERY_MEMBERS = ['scopeQ', 'csf', 'temporalQ'];
+const UNSUPPORTED_QUERY_MEMBERS = ['csf', 'temporalQ'];
 
 /** A Query body as the query it asks for, and the URL's parameters with its attrs and lang. */
 function readQuery(
@@ -212,6 +289,8 @@ function readQuery(
     throw new BadRequestData('attrs must be an array of attribute names');
   }
   if (body.q !== undefined && typeof body.q !== 'string') throw new BadRequestData('q must be a string');
+  if (body.scopeQ !== undefined && typeof body.scopeQ !== 'string')
+    throw new BadRequestData('scopeQ must be a string');
   if (body.lang !== undefined && typeof body.lang !== 'string')
     throw new BadRequestData('lang must be a string');
   if (body.geoQ !== undefined && !isObject(body.geoQ)) throw new BadRequestData('geoQ must be an object');
@@ -219,6 +298,7 @@ function readQuery(
   const query: EntityQuery = {
     selectors: readSelectors(body.entities, ctx),
     q: body.q as string | undefined,
+    scopeQ: body.scopeQ as string | undefined,
     geo: parseGeoQuery({
       georel: geoQ.georel,
       geometry: geoQ.geometry,
@@ -232,22 +312,27 @@ function readQuery(
   return { query, params };
 }
 
-/** §5.2.33 EntitySelector: `type` (a name or a comma-separated list), `id`, `idPattern`. */
+/** §5.2.33 EntitySelector: `type` (a type selection, §4.17), `id`, `idPattern`. */
 function readSelectors(value: unknown, ctx: ActiveContext): EntityQuery['selectors'] {
   if (value === undefined) return [];
   if (!Array.isArray(value) || !value.every(isObject)) {
     throw new BadRequestData('entities must be an array of entity selectors ({type, id, idPattern})');
   }
-  return value.map((s) => {
+  return value.map((s, i) => {
     if (s.type === undefined && s.id === undefined && s.idPattern === undefined) {
       throw new BadRequestData('an entity selector needs type, id or idPattern');
     }
     if (s.idPattern !== undefined && typeof s.idPattern !== 'string') {
       throw new InvalidRequest('idPattern must be a regular expression');
     }
-    const types = typeof s.type === 'string' ? s.type.split(',').map((t) => t.trim()) : s.type;
+    const types =
+      typeof s.type === 'string'
+        ? typeSelector(parseTypeSelection(s.type, ctx.expand, `entities[${i}].type`))
+        : s.type === undefined
+          ? {}
+          : { types: parseTypes(s.type, ctx) };
     return {
-      ...(types === undefined ? {} : { types: parseTypes(types, ctx) }),
+      ...types,
       ...(s.id === undefined ? {} : { id: assertUri(s.id, 'entities[].id') }),
       ...(s.idPattern === undefined ? {} : { idPattern: checkedPattern(s.idPattern) as string }),
     };

@@ -4,7 +4,8 @@
  * The store is deployment-wide: a context is vocabulary, shared by every tenant.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { authorise, type BrokerAction } from '../authorise.ts';
+import type { OutboundPolicy } from '../../platform/index.ts';
+import type { BrokerAction } from '../authorise.ts';
 import {
   type ContextKind,
   findStoredContext,
@@ -16,14 +17,15 @@ import {
   type StoredContext,
 } from '../context/loader.ts';
 import { BadRequestData, InvalidRequest, NgsiLdError, ResourceNotFound } from '../errors.ts';
-import { resolveTenant } from '../tenant.ts';
 import { asRefs, negotiate } from './negotiate.ts';
 import type { QueryParams } from './query-options.ts';
-import type { BrokerContext } from './scope.ts';
+import { accessScope, type BrokerContext } from './scope.ts';
 
 export interface ContextRoutesOptions extends BrokerContext {
   /** This broker's public URL: hosted contexts' URLs start with it. */
   publicUrl: string;
+  /** Where a reload may fetch from. */
+  outbound: OutboundPolicy;
 }
 
 type ListRequest = FastifyRequest<{ Querystring: QueryParams }>;
@@ -52,13 +54,7 @@ const KINDS = new Map<string, ContextKind | undefined>([
  * the request's own context. The tenant is still resolved so a bad NGSILD-Tenant is refused alike.
  */
 async function authoriseStore(broker: BrokerContext, request: FastifyRequest, action: BrokerAction) {
-  const header = request.headers['ngsild-tenant'];
-  const tenant = await resolveTenant(
-    broker.db,
-    Array.isArray(header) ? header[0] : header,
-    broker.config.defaultTenant,
-  );
-  authorise({ caller: {}, tenant, action }, broker.config.auth);
+  await accessScope(broker, request, action, 'contexts');
 }
 
 function flag(query: QueryParams, name: 'details' | 'reload'): boolean {
@@ -161,7 +157,11 @@ export function registerContextRoutes(app: FastifyInstance, broker: ContextRoute
       throw new BadRequestData('only a cached @context can be reloaded; a hosted one has no origin');
     }
     if (reload) {
-      const options = { timeoutMs: broker.config.contextTimeoutMs, maxBytes: broker.config.contextMaxBytes };
+      const options = {
+        timeoutMs: broker.config.contextTimeoutMs,
+        maxBytes: broker.config.contextMaxBytes,
+        outbound: broker.outbound,
+      };
       await reloadCachedContext(broker.db, stored.url, options).catch((error: Error) => {
         throw new ReloadFailed(error.message);
       });

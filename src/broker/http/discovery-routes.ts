@@ -1,10 +1,12 @@
 /**
  * Discovery: /ngsi-ld/v1/types and /ngsi-ld/v1/attributes (ETSI GS CIM 009 §5.7.5–5.7.10, data types
- * §5.2.24–5.2.28). Each handler reads as: negotiate → scope (tenant, @context) → read in the tenant's
- * transaction → compact names with the request's @context → present.
+ * §5.2.24–5.2.28). Each handler reads as: negotiate → scope (tenant, @context, access) → read in the
+ * tenant's transaction, counting only the entities the caller may read → compact names with the
+ * request's @context → present.
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { readableTypes } from '../authorise.ts';
 import type { ActiveContext } from '../context/json-ld.ts';
 import {
   type AttributeSummary,
@@ -19,7 +21,7 @@ import { InvalidRequest, ResourceNotFound } from '../errors.ts';
 import { negotiate } from './negotiate.ts';
 import type { QueryParams } from './query-options.ts';
 import { sendEntities } from './respond.ts';
-import { type BrokerContext, requestScope } from './scope.ts';
+import { type BrokerContext, type RequestScope, requestScope } from './scope.ts';
 
 type Json = Record<string, unknown>;
 type ListRequest = FastifyRequest<{ Querystring: QueryParams }>;
@@ -63,18 +65,24 @@ function byAttributeName(a: Json, b: Json): number {
   return byText(String(a.attributeName), String(b.attributeName));
 }
 
+/** What the caller may read: discovery describes only those entities' types and attributes. */
+function readable(scope: RequestScope) {
+  return readableTypes(scope.caller, scope.policy);
+}
+
 export function registerDiscoveryRoutes(app: FastifyInstance, broker: BrokerContext): void {
   /** §5.7.5 (EntityTypeList, §5.2.24) and §5.7.6 (EntityType with attribute names, §5.2.25). */
   app.get('/ngsi-ld/v1/types', async (request: ListRequest, reply) => {
     const media = negotiate(request.headers.accept, OFFERED);
     const details = wantsDetails(request.query);
-    const { tenant, ctx } = await requestScope(broker, request, 'read');
+    const scope = await requestScope(broker, request, 'read');
+    const { tenant, ctx } = scope;
     if (!details) {
-      const types = await broker.db.withTenant(tenant, listTypes);
+      const types = await broker.db.withTenant(tenant, (tx) => listTypes(tx, readable(scope)));
       const list = { id: `urn:ngsi-ld:EntityTypeList:${randomUUID()}`, type: 'EntityTypeList' };
       return sendEntities(reply, media, ctx, { ...list, typeList: compactAll(types, ctx) });
     }
-    const types = await broker.db.withTenant(tenant, listTypesWithAttributes);
+    const types = await broker.db.withTenant(tenant, (tx) => listTypesWithAttributes(tx, readable(scope)));
     const body = types
       .map((t) => ({
         id: t.type,
@@ -89,9 +97,10 @@ export function registerDiscoveryRoutes(app: FastifyInstance, broker: BrokerCont
   /** §5.7.7: EntityTypeInfo (§5.2.26) of one type. */
   app.get('/ngsi-ld/v1/types/:type', async (request: TypeRequest, reply) => {
     const media = negotiate(request.headers.accept, OFFERED);
-    const { tenant, ctx } = await requestScope(broker, request, 'read');
+    const scope = await requestScope(broker, request, 'read');
+    const { tenant, ctx } = scope;
     const type = ctx.expand(request.params.type);
-    const summary = await broker.db.withTenant(tenant, (tx) => describeType(tx, type));
+    const summary = await broker.db.withTenant(tenant, (tx) => describeType(tx, type, readable(scope)));
     if (!summary) {
       throw new ResourceNotFound(`no entity has the type ${request.params.type}`);
     }
@@ -108,13 +117,14 @@ export function registerDiscoveryRoutes(app: FastifyInstance, broker: BrokerCont
   app.get('/ngsi-ld/v1/attributes', async (request: ListRequest, reply) => {
     const media = negotiate(request.headers.accept, OFFERED);
     const details = wantsDetails(request.query);
-    const { tenant, ctx } = await requestScope(broker, request, 'read');
+    const scope = await requestScope(broker, request, 'read');
+    const { tenant, ctx } = scope;
     if (!details) {
-      const names = await broker.db.withTenant(tenant, listAttributes);
+      const names = await broker.db.withTenant(tenant, (tx) => listAttributes(tx, readable(scope)));
       const list = { id: `urn:ngsi-ld:AttributeList:${randomUUID()}`, type: 'AttributeList' };
       return sendEntities(reply, media, ctx, { ...list, attributeList: compactAll(names, ctx) });
     }
-    const summaries = await broker.db.withTenant(tenant, describeAttributes);
+    const summaries = await broker.db.withTenant(tenant, (tx) => describeAttributes(tx, readable(scope)));
     const body = summaries.map((a) => attributeObject(a, ctx, true)).sort(byAttributeName);
     return sendEntities(reply, media, ctx, body);
   });
@@ -122,9 +132,10 @@ export function registerDiscoveryRoutes(app: FastifyInstance, broker: BrokerCont
   /** §5.7.10: one Attribute (§5.2.28). */
   app.get('/ngsi-ld/v1/attributes/:attrId', async (request: AttributeRequest, reply) => {
     const media = negotiate(request.headers.accept, OFFERED);
-    const { tenant, ctx } = await requestScope(broker, request, 'read');
+    const scope = await requestScope(broker, request, 'read');
+    const { tenant, ctx } = scope;
     const name = ctx.expand(request.params.attrId);
-    const summary = await broker.db.withTenant(tenant, (tx) => describeAttribute(tx, name));
+    const summary = await broker.db.withTenant(tenant, (tx) => describeAttribute(tx, name, readable(scope)));
     if (!summary) {
       throw new ResourceNotFound(`no entity has the attribute ${request.params.attrId}`);
     }

@@ -19,17 +19,21 @@ import { InvalidRequest, ResourceNotFound } from '../errors.ts';
 import { compileGeoQuery, type GeoQuery, parseGeoQuery } from '../query/geo-query.ts';
 import { parseQ } from '../query/q-parser.ts';
 import { compileQ } from '../query/q-sql.ts';
+import { compileScopeQ, parseScopeQ } from '../query/scope-q.ts';
 import { SqlParams } from '../query/sql-params.ts';
+import { compileTypeExpr, parseTypeSelection, type TypeExpr } from '../query/type-expr.ts';
 import { type MediaType, negotiate } from './negotiate.ts';
-import {
-  listParam,
-  nonEmptyListParam,
-  pageOptions,
-  type QueryParams,
-  renderOptions,
-} from './query-options.ts';
+import { nonEmptyListParam, pageOptions, type QueryParams, renderOptions } from './query-options.ts';
 import { sendEntities } from './respond.ts';
-import { type BrokerContext, type RequestScope, requestScope } from './scope.ts';
+import {
+  type BrokerContext,
+  checkEntity,
+  checkStoredEntity,
+  guardedChange,
+  type RequestScope,
+  readableWhere,
+  requestScope,
+} from './scope.ts';
 
 type IdRequest = FastifyRequest<{ Params: { entityId: string }; Querystring: QueryParams }>;
 
@@ -37,6 +41,7 @@ export function registerEntityRoutes(app: FastifyInstance, broker: BrokerContext
   app.post('/ngsi-ld/v1/entities', async (request, reply) => {
     const scope = await requestScope(broker, request, 'write');
     const entity = parseEntity(request.body, scope.ctx);
+    checkEntity(scope, 'write', entity);
     await broker.db.withTenant(scope.tenant, (tx) => insertEntity(tx, scope.tenant, entity));
     return reply
       .code(201)
@@ -49,10 +54,12 @@ export function registerEntityRoutes(app: FastifyInstance, broker: BrokerContext
     const id = assertUri(request.params.entityId, 'entityId');
     const scope = await requestScope(broker, request, 'read');
     const options = renderOptions(request.query, scope.ctx);
-    const entity = await broker.db.withTenant(scope.tenant, (tx) => findEntity(tx, id));
+    const load = () => broker.db.withTenant(scope.tenant, (tx) => findEntity(tx, id));
+    const entity = await (broker.cache ? broker.cache.read(scope.tenant, id, load) : load());
     if (!entity) {
       throw new ResourceNotFound(`no entity ${id}`);
     }
+    checkEntity(scope, 'read', { id, types: entity.types, stored: true });
     return sendEntities(
       reply,
       media,
@@ -65,7 +72,10 @@ export function registerEntityRoutes(app: FastifyInstance, broker: BrokerContext
   app.delete('/ngsi-ld/v1/entities/:entityId', async (request: IdRequest, reply) => {
     const id = assertUri(request.params.entityId, 'entityId');
     const scope = await requestScope(broker, request, 'write');
-    const removed = await broker.db.withTenant(scope.tenant, (tx) => removeEntity(tx, scope.tenant, id));
+    const removed = await broker.db.withTenant(scope.tenant, async (tx) => {
+      await checkStoredEntity(tx, scope, id);
+      return removeEntity(tx, scope.tenant, id);
+    });
     if (!removed) {
       throw new ResourceNotFound(`no entity ${id}`);
     }
@@ -77,7 +87,13 @@ export function registerEntityRoutes(app: FastifyInstance, broker: BrokerContext
     const scope = await requestScope(broker, request, 'write');
     const replacement = parseEntity(request.body, scope.ctx, id);
     await broker.db.withTenant(scope.tenant, (tx) =>
-      modifyEntity(tx, scope.tenant, id, (before, now) => replaceEntity(before, replacement, now), 'replace'),
+      modifyEntity(
+        tx,
+        scope.tenant,
+        id,
+        guardedChange(scope, (before, now) => replaceEntity(before, replacement, now)),
+        'replace',
+      ),
     );
     return reply.code(204).send();
   });
@@ -93,7 +109,12 @@ export function registerEntityRoutes(app: FastifyInstance, broker: BrokerContext
     const scope = await requestScope(broker, request, 'write');
     const fragment = readFragment(request.body, scope.ctx, id);
     await broker.db.withTenant(scope.tenant, (tx) =>
-      modifyEntity(tx, scope.tenant, id, (before, now) => mergeEntity(before, fragment, scope.ctx, now)),
+      modifyEntity(
+        tx,
+        scope.tenant,
+        id,
+        guardedChange(scope, (before, now) => mergeEntity(before, fragment, scope.ctx, now)),
+      ),
     );
     return reply.code(204).send();
   });
@@ -103,7 +124,7 @@ export function registerEntityRoutes(app: FastifyInstance, broker: BrokerContext
     const scope = await requestScope(broker, request, 'read');
     const query = request.query;
     const selector = {
-      types: nonEmptyListParam('type', query.type).map((t) => scope.ctx.expand(t)),
+      typeExpr: query.type === undefined ? undefined : parseTypeSelection(query.type, scope.ctx.expand),
       ids: nonEmptyListParam('id', query.id).map((id) => assertUri(id, 'id')),
       idPattern: checkedPattern(query.idPattern),
     };
@@ -112,7 +133,7 @@ export function registerEntityRoutes(app: FastifyInstance, broker: BrokerContext
       scope,
       reply,
       media,
-      { ...selector, q: query.q, geo: parseGeoQuery(query) },
+      { ...selector, q: query.q, scopeQ: query.scopeQ, geo: parseGeoQuery(query) },
       query,
     );
   });
@@ -121,11 +142,15 @@ export function registerEntityRoutes(app: FastifyInstance, broker: BrokerContext
 /** What a query asks for: from GET /entities parameters, or a POST Query body (§5.7.2, §5.2.23). */
 export interface EntityQuery {
   types?: string[];
+  /** A type selection (§4.17), expanded; a plain list compiles to the same indexable test as `types`. */
+  typeExpr?: TypeExpr | undefined;
   ids?: string[];
   idPattern?: string | undefined;
   /** Entity selectors of a Query body, any of which an entity must match. */
-  selectors?: { types?: string[]; id?: string; idPattern?: string }[];
+  selectors?: { types?: string[]; typeExpr?: TypeExpr; id?: string; idPattern?: string }[];
   q?: string | undefined;
+  /** A scope query (§4.19). */
+  scopeQ?: string | undefined;
   geo?: GeoQuery | undefined;
 }
 
@@ -143,9 +168,13 @@ export async function answerQuery(
   const sql = new SqlParams();
   const where: string[] = [];
   const expand = scope.ctx.expand;
+  if (query.typeExpr) where.push(compileTypeExpr(query.typeExpr, sql));
+  if (query.scopeQ !== undefined) where.push(compileScopeQ(parseScopeQ(query.scopeQ), sql));
   if (query.q !== undefined) where.push(compileQ(parseQ(query.q), { params: sql, expand }));
   if (query.geo) where.push(compileGeoQuery(query.geo, { params: sql, expand }));
   if (query.selectors?.length) where.push(selectorsClause(query.selectors, sql));
+  const readable = readableWhere(scope, (value) => sql.add(value));
+  if (readable) where.push(readable);
   const { types, ids, idPattern } = query;
   const result = await broker.db.withTenant(scope.tenant, (tx) =>
     queryEntities(tx, { types, ids, idPattern, where, params: sql }, page),

@@ -1,38 +1,146 @@
 /**
- * What every broker request needs before it acts: its tenant, its active @context, and the
- * authorisation decision for the action it asks for.
+ * What every broker request needs before it acts: its tenant, its active @context, the caller and
+ * the access policy it is judged by, and the authorisation decision for the action it asks for.
+ * The helpers below are how routes put authorise.ts's decision on each entity and query.
  */
+
 import type { FastifyRequest } from 'fastify';
-import type { Db } from '../../platform/index.ts';
-import { authorise, type BrokerAction } from '../authorise.ts';
+import type { Db, Queryable } from '../../platform/index.ts';
+import {
+  type AccessPolicy,
+  authorise,
+  type BrokerAction,
+  type BrokerResource,
+  type Caller,
+  readableTypes,
+  restrictionSql,
+  restricts,
+} from '../authorise.ts';
 import type { BrokerConfig } from '../config.ts';
 import type { ActiveContext, ContextResolver } from '../context/json-ld.ts';
+import type { EntityCache } from '../entities/cache.ts';
+import type { StoredEntity } from '../entities/model.ts';
+import { findEntity } from '../entities/store.ts';
 import { resolveTenant } from '../tenant.ts';
+import { typeRules } from '../type-access.ts';
 import { requestContext } from './negotiate.ts';
 
 export interface BrokerContext {
   db: Db;
   config: BrokerConfig;
   contexts: ContextResolver;
+  /** Entities read by id, kept in memory (entity routes only). */
+  cache?: EntityCache;
 }
 
-export interface RequestScope {
+/** Who acts on which tenant, under which policy: enough to judge any entity. */
+export interface AccessScope {
   tenant: string;
+  caller: Caller;
+  policy: AccessPolicy;
+}
+
+export interface RequestScope extends AccessScope {
   ctx: ActiveContext;
 }
 
-export async function requestScope(
+/**
+ * The caller of a request. Machi's identity provider does not issue tokens yet, so every caller is
+ * anonymous; the identity capability verifies the bearer token here and sets `subject`.
+ */
+export function callerOf(_request: FastifyRequest): Caller {
+  return {};
+}
+
+/** The tenant, caller and policy of a request, and the decision on its action as such. */
+export async function accessScope(
   broker: BrokerContext,
   request: FastifyRequest,
   action: BrokerAction,
-): Promise<RequestScope> {
+  resource: BrokerResource = 'entities',
+): Promise<AccessScope> {
   const tenantHeader = request.headers['ngsild-tenant'];
   const tenant = await resolveTenant(
     broker.db,
     Array.isArray(tenantHeader) ? tenantHeader[0] : tenantHeader,
     broker.config.defaultTenant,
   );
-  authorise({ caller: {}, tenant, action }, broker.config.auth);
+  const caller = callerOf(request);
+  const policy = { auth: broker.config.auth, rules: await typeRules(broker.db, tenant) };
+  authorise({ caller, tenant, action, resource }, policy);
+  return { tenant, caller, policy };
+}
+
+export async function requestScope(
+  broker: BrokerContext,
+  request: FastifyRequest,
+  action: BrokerAction,
+  resource: BrokerResource = 'entities',
+): Promise<RequestScope> {
+  const access = await accessScope(broker, request, action, resource);
   const ctx = await broker.contexts.resolve(requestContext(request));
-  return { tenant, ctx };
+  return { ...access, ctx };
+}
+
+/**
+ * The decision on one entity. `stored` types were read from the store (a refusal then answers as
+ * if the entity did not exist); otherwise the caller gave them.
+ * @throws as authorise does
+ */
+export function checkEntity(
+  scope: AccessScope,
+  action: BrokerAction,
+  entity: { id: string; types: readonly string[]; stored?: boolean },
+  notFound?: string,
+): void {
+  authorise({ caller: scope.caller, tenant: scope.tenant, action, entity, notFound }, scope.policy);
+}
+
+/**
+ * An entity change (for modifyEntity) that is only made when the caller may write the entity as it
+ * is stored and as the change leaves it (a change may add a type).
+ */
+export function guardedChange<M extends { after: StoredEntity }>(
+  scope: AccessScope,
+  change: (before: StoredEntity, now: string) => M,
+): (before: StoredEntity, now: string) => M {
+  return (before, now) => {
+    checkEntity(scope, 'write', { id: before.id, types: before.types, stored: true });
+    const result = change(before, now);
+    checkEntity(scope, 'write', { id: before.id, types: result.after.types });
+    return result;
+  };
+}
+
+/**
+ * The SQL condition that keeps a query to the entities the caller may read (over a `text[]` column
+ * of types, `e.types` by default); undefined when nothing is kept out.
+ */
+export function readableWhere(
+  scope: AccessScope,
+  add: (value: unknown) => string,
+  column = 'e.types',
+): string | undefined {
+  return restrictionSql(readableTypes(scope.caller, scope.policy), add, column);
+}
+
+/**
+ * The decision on an entity the request names by id only, taken on its stored types (and under
+ * its row lock, so they cannot change before the write). Nothing is read when no stored entity
+ * could be refused to this caller, which is the common case.
+ * @throws ResourceNotFound when the caller may not know that the entity exists
+ */
+export async function checkStoredEntity(
+  tx: Queryable,
+  scope: AccessScope,
+  id: string,
+  action: BrokerAction = 'write',
+): Promise<void> {
+  if (!restricts(readableTypes(scope.caller, scope.policy))) {
+    return;
+  }
+  const stored = await findEntity(tx, id, true);
+  if (stored) {
+    checkEntity(scope, action, { id, types: stored.types, stored: true });
+  }
 }

@@ -4,7 +4,7 @@
  * It never sends anything from a request or a write itself: delivery is always a job, retried by the
  * platform's queue, so a notification exists exactly when its change committed.
  */
-import type { Db, JobHandler } from '../../platform/index.ts';
+import type { Db, JobHandler, OutboundPolicy } from '../../platform/index.ts';
 import type { BrokerConfig } from '../config.ts';
 import type { ContextResolver } from '../context/json-ld.ts';
 import { NOTIFY_QUEUE } from './matching.ts';
@@ -20,8 +20,9 @@ export function subscriptionJobHandlers(
   db: Db,
   config: BrokerConfig,
   contexts: ContextResolver,
+  outbound: OutboundPolicy,
 ): Record<string, JobHandler> {
-  const deps = { db, contexts, maxLimit: config.maxLimit };
+  const deps = { db, contexts, maxLimit: config.maxLimit, outbound, auth: config.auth };
   return {
     [NOTIFY_QUEUE]: (job, signal) => runNotifyJob(deps, job, signal),
     [PERIODIC_QUEUE]: (job, signal) => runPeriodicJob(deps, job, signal),

@@ -4,6 +4,7 @@
  */
 import type { ContextRef } from '../context/json-ld.ts';
 import type { Format } from '../entities/render-entity.ts';
+import type { TypeExpr } from '../query/type-expr.ts';
 
 export const TRIGGERS = [
   'entityCreated',
@@ -18,9 +19,13 @@ export type Trigger = (typeof TRIGGERS)[number];
 /** §5.2.12: without notificationTrigger, attribute creation and update notify. */
 export const DEFAULT_TRIGGERS: Trigger[] = ['attributeCreated', 'attributeUpdated'];
 
-/** An EntitySelector (§5.2.33) with its types expanded; several types mean any of them. */
+/**
+ * An EntitySelector (§5.2.33) with its types expanded: `types` are all the types it names (any of
+ * them for a plain list); `typeExpr` the type selection (§4.17) when it says more, e.g. `A;B`.
+ */
 export interface EntitySelector {
   types: string[];
+  typeExpr?: TypeExpr;
   id?: string;
   idPattern?: string;
 }
@@ -57,6 +62,8 @@ export interface SubscriptionSpec {
   watchedAttributes?: string[];
   triggers: Trigger[];
   q?: string;
+  /** A scope query (§4.19), as written; kept in `body`. */
+  scopeQ?: string;
   geoQ?: GeoQText;
   /** Terms of q and geoQ → IRIs, recorded when they were checked. */
   expansions: Record<string, string>;
@@ -87,6 +94,8 @@ export interface DeliveryStatus {
 }
 
 export interface Subscription extends SubscriptionSpec, DeliveryStatus {
+  /** The subject of its creator's bearer token; undefined when an anonymous caller made it. */
+  owner?: string;
   epoch: number;
   createdAt: string;
   modifiedAt: string;

@@ -3,10 +3,11 @@
  * from the entity state the change left, renders it for the subscription (§5.2.14 attributes, format,
  * sysAttrs, showChanges; §5.2.12 lang, jsonldContext), sends it, and records the outcome (§5.8.6).
  */
-import type { Db, Job } from '../../platform/index.ts';
+import type { Db, Job, OutboundPolicy } from '../../platform/index.ts';
 import type { ActiveContext, ContextRef, ContextResolver } from '../context/json-ld.ts';
 import type { StoredEntity } from '../entities/model.ts';
 import { renderEntity } from '../entities/render-entity.ts';
+import { mayNotify } from './access.ts';
 import { type Delivery, deliver } from './deliver.ts';
 import type { NotifyPayload } from './matching.ts';
 import { type Subscription, statusOf } from './model.ts';
@@ -18,6 +19,10 @@ export interface NotifierDeps {
   db: Db;
   contexts: ContextResolver;
   maxLimit: number;
+  /** Which endpoints may be called: checked again at every delivery, on the resolved address. */
+  outbound: OutboundPolicy;
+  /** MACHI_AUTH: each notification is authorised as a read by the subscription's creator. */
+  auth: 'on' | 'off';
 }
 
 /** §5.2.12 jsonldContext: when given, it replaces the subscriber's own @context for notifications. */
@@ -105,16 +110,18 @@ export async function sendNotification(
   signal: AbortSignal,
 ): Promise<void> {
   const context = notificationContext(sub);
-  const ctx = await deps.contexts.resolve(context);
-  const notification = buildNotification(sub, `${job.tenant}-${job.id}`, render(ctx));
-  const delivery: Delivery = {
-    endpoint: sub.notification.endpoint,
-    tenant: job.tenant,
-    context,
-    notification,
-  };
   try {
-    await deliver(delivery, signal);
+    // Inside the try: a @context that cannot be had (refused by the outbound policy, say) is a
+    // failed notification the subscription's status shows too.
+    const ctx = await deps.contexts.resolve(context);
+    const notification = buildNotification(sub, `${job.tenant}-${job.id}`, render(ctx));
+    const delivery: Delivery = {
+      endpoint: sub.notification.endpoint,
+      tenant: job.tenant,
+      context,
+      notification,
+    };
+    await deliver(delivery, deps.outbound, signal);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     await deps.db.withTenant(job.tenant, (tx) =>
@@ -137,6 +144,10 @@ export async function runNotifyJob(deps: NotifierDeps, job: Job, signal: AbortSi
   const sub = await deps.db.withTenant(tenant, (tx) => findSubscription(tx, payload.subscriptionId));
   // Deleted, paused or expired since the change: its subscriber no longer wants notifications.
   if (!sub || statusOf(sub) !== 'active') {
+    return;
+  }
+  // An entity its creator may not read (personal, or not public to an anonymous creator) is not sent.
+  if (!(await mayNotify(deps, tenant, sub, payload.entity))) {
     return;
   }
   await sendNotification(

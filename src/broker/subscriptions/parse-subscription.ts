@@ -1,16 +1,19 @@
 /**
  * Reads a Subscription (ETSI GS CIM 009 §5.2.12) from a request body into its stored form, checking
- * every member with a precise message; q and geoQ go through the same parsers and compilers as
- * queries (§4.9, §4.10), so a subscription can hold only what a query could.
+ * every member with a precise message; entity type selections, q, scopeQ and geoQ go through the same
+ * parsers and compilers as queries (§4.17, §4.9, §4.19, §4.10), so a subscription can hold only what
+ * a query could.
  */
 import type { ActiveContext, ContextRef } from '../context/json-ld.ts';
-import { assertName, assertUri } from '../entities/parse-entity.ts';
-import { BadRequestData, OperationNotSupported } from '../errors.ts';
+import { assertUri } from '../entities/parse-entity.ts';
+import { BadRequestData } from '../errors.ts';
 import { compileGeoQuery, DEFAULT_GEOPROPERTY, parseGeoQuery } from '../query/geo-query.ts';
 import type { QExpr } from '../query/q-ast.ts';
 import { parseQ } from '../query/q-parser.ts';
 import { compileQ } from '../query/q-sql.ts';
+import { parseScopeQ } from '../query/scope-q.ts';
 import { SqlParams } from '../query/sql-params.ts';
+import { parseTypeSelection, typeSelector } from '../query/type-expr.ts';
 import {
   DEFAULT_TRIGGERS,
   type EntitySelector,
@@ -82,9 +85,6 @@ export function parseSubscription(
   if (raw.type !== undefined && raw.type !== 'Subscription') {
     throw new BadRequestData(`type must be "Subscription", got ${JSON.stringify(raw.type)}`);
   }
-  if (raw.scopeQ !== undefined) {
-    throw new OperationNotSupported('scopeQ is not supported in subscriptions by this broker');
-  }
   const body = writtenMembers(raw);
   const expansions: Record<string, string> = {};
   const recording = recordingContext(ctx, expansions);
@@ -96,6 +96,7 @@ export function parseSubscription(
     watchedAttributes: parseAttributeList(raw.watchedAttributes, 'watchedAttributes', ctx),
     triggers: parseTriggers(raw.notificationTrigger),
     q: parseSubscriptionQ(raw.q, recording),
+    scopeQ: parseSubscriptionScopeQ(raw.scopeQ),
     geoQ: parseSubscriptionGeoQ(raw.geoQ, recording),
     expansions,
     timeInterval: positiveNumber(raw.timeInterval, 'timeInterval'),
@@ -151,16 +152,9 @@ function parseEntities(value: unknown, ctx: ActiveContext): EntitySelector[] | u
     if (!isObject(item) || typeof item.type !== 'string') {
       throw new BadRequestData(`entities[${index}] must be an object with a type`);
     }
-    if (/[;()]/.test(item.type)) {
-      throw new OperationNotSupported(
-        `entities[${index}].type: only type names joined by "|" or "," are supported, not ${JSON.stringify(item.type)}`,
-      );
-    }
-    const types = item.type.split(/[|,]/).map((t) => {
-      assertName(t.trim(), `entities[${index}].type`);
-      return ctx.expand(t.trim());
-    });
-    const selector: EntitySelector = { types: [...new Set(types)] };
+    const selector: EntitySelector = typeSelector(
+      parseTypeSelection(item.type, ctx.expand, `entities[${index}].type`),
+    );
     if (item.id !== undefined) selector.id = assertUri(item.id, `entities[${index}].id`);
     if (item.idPattern !== undefined) selector.idPattern = checkedPattern(item.idPattern, index);
     return selector;
@@ -207,6 +201,18 @@ function parseSubscriptionQ(value: unknown, ctx: ActiveContext): string | undefi
     throw new BadRequestData('q must be a non-empty string in the NGSI-LD query language');
   }
   compileQ(parseQ(value), { params: new SqlParams(), expand: ctx.expand });
+  return value;
+}
+
+/** Parsed here so that a scopeQ the change hook cannot run is refused now; kept as written. */
+function parseSubscriptionScopeQ(value: unknown): string | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  if (typeof value !== 'string') {
+    throw new BadRequestData('scopeQ must be a string in the scope query language, e.g. "/Miyagi/#"');
+  }
+  parseScopeQ(value);
   return value;
 }
 

@@ -6,11 +6,14 @@
  * Each period's job has its own idempotency key, so two workers never send the same period twice.
  */
 import { enqueue, type Job, type Queryable } from '../../platform/index.ts';
-import { queryEntities } from '../entities/store.ts';
+import type { AccessPolicy } from '../authorise.ts';
+import { queryEntities, selectorsClause } from '../entities/store.ts';
 import { compileGeoQuery, parseGeoQuery } from '../query/geo-query.ts';
 import { parseQ } from '../query/q-parser.ts';
 import { compileQ } from '../query/q-sql.ts';
+import { compileScopeQ, parseScopeQ } from '../query/scope-q.ts';
 import { SqlParams } from '../query/sql-params.ts';
+import { policyNow, readableBySubscriber } from './access.ts';
 import { type Subscription, statusOf } from './model.ts';
 import { type NotifierDeps, notificationEntity, sendNotification } from './notify.ts';
 import { findSubscription } from './store.ts';
@@ -59,27 +62,18 @@ function nextDue(due: string, seconds: number, now = Date.now()): Date {
   return new Date(next);
 }
 
-/** Entity selectors as SQL: any selector matches (§5.2.33), and within one all its members must. */
-function selectorSql(sub: Subscription, params: SqlParams): string[] {
-  if (!sub.entities) {
-    return [];
-  }
-  const any = sub.entities.map((s) => {
-    const all = [`e.types && ${params.add(s.types)}::text[]`];
-    if (s.id) all.push(`e.id = ${params.add(s.id)}`);
-    if (s.idPattern) all.push(`e.id ~ ${params.add(s.idPattern)}`);
-    return `(${all.join(' and ')})`;
-  });
-  return [`(${any.join(' or ')})`];
-}
-
-async function matchingEntities(tx: Queryable, sub: Subscription, limit: number) {
+async function matchingEntities(tx: Queryable, sub: Subscription, limit: number, policy: AccessPolicy) {
   const params = new SqlParams();
   const expand = (term: string) => sub.expansions[term] ?? term;
-  const where = selectorSql(sub, params);
+  // Entity selectors as queries read them: any selector matches (§5.2.33), within one all its members must.
+  const where = sub.entities ? [selectorsClause(sub.entities, params)] : [];
+  if (sub.scopeQ) where.push(compileScopeQ(parseScopeQ(sub.scopeQ), params));
   if (sub.q) where.push(compileQ(parseQ(sub.q), { params, expand }));
   const geo = sub.geoQ ? parseGeoQuery(sub.geoQ) : undefined;
   if (geo) where.push(compileGeoQuery(geo, { params, expand }));
+  // Only what the subscription's creator may read (subscriptions/access.ts).
+  const readable = readableBySubscriber(sub, policy, (value) => params.add(value));
+  if (readable) where.push(readable);
   const { entities } = await queryEntities(tx, { where, params }, { limit, offset: 0, count: false });
   return entities;
 }
@@ -91,6 +85,7 @@ export async function runPeriodicJob(deps: NotifierDeps, job: Job, signal: Abort
     throw new Error('a periodic notification job must belong to a tenant');
   }
   const payload = job.payload as unknown as PeriodicPayload;
+  const policy = await policyNow(deps, tenant);
   const found = await deps.db.withTenant(tenant, async (tx) => {
     const sub = await findSubscription(tx, payload.subscriptionId);
     if (!sub || sub.epoch !== payload.epoch || sub.timeInterval === undefined || statusOf(sub) !== 'active') {
@@ -98,7 +93,7 @@ export async function runPeriodicJob(deps: NotifierDeps, job: Job, signal: Abort
     }
     // The next period is queued before this one is sent, so a slow or failing endpoint never stops the chain.
     await schedulePeriodic(tx, tenant, sub, nextDue(payload.due, sub.timeInterval));
-    return { sub, entities: await matchingEntities(tx, sub, deps.maxLimit) };
+    return { sub, entities: await matchingEntities(tx, sub, deps.maxLimit, policy) };
   });
   if (!found || found.entities.length === 0) {
     return;

@@ -3,6 +3,7 @@
  * reader's @context, and the members the system provides (status, delivery counters and times).
  */
 import type { ActiveContext } from '../context/json-ld.ts';
+import { formatTypeExpr } from '../query/type-expr.ts';
 import { type Subscription, statusOf } from './model.ts';
 
 type Json = Record<string, unknown>;
@@ -49,7 +50,10 @@ export function renderSubscription(sub: Subscription, ctx: ActiveContext, sysAtt
     out,
     'entities',
     sub.entities?.map((e) => {
-      const selector: Json = { type: e.types.map((t) => ctx.compact(t)).join('|') };
+      const type = e.typeExpr
+        ? formatTypeExpr(e.typeExpr, ctx.compact)
+        : e.types.map((t) => ctx.compact(t)).join('|');
+      const selector: Json = { type };
       present(selector, 'id', e.id);
       present(selector, 'idPattern', e.idPattern);
       return selector;
@@ -62,6 +66,7 @@ export function renderSubscription(sub: Subscription, ctx: ActiveContext, sysAtt
   );
   if (sub.timeInterval === undefined) out.notificationTrigger = sub.triggers;
   present(out, 'q', sub.q);
+  present(out, 'scopeQ', sub.scopeQ);
   if (sub.geoQ) {
     const expanded = sub.expansions[sub.geoQ.geoproperty ?? 'location'];
     out.geoQ = { ...sub.geoQ, ...(expanded ? { geoproperty: ctx.compact(expanded) } : {}) };

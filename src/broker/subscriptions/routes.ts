@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Queryable } from '../../platform/index.ts';
+import { OutboundDenied, type OutboundPolicy, type Queryable } from '../../platform/index.ts';
 import { assertUri } from '../entities/parse-entity.ts';
 import { BadRequestData, ResourceNotFound } from '../errors.ts';
 import { negotiate, requestContext } from '../http/negotiate.ts';
@@ -13,6 +13,7 @@ import { pageOptions, parseOptions, type QueryParams } from '../http/query-optio
 import { sendEntities } from '../http/respond.ts';
 import { type BrokerContext, requestScope } from '../http/scope.ts';
 import { parseQ } from '../query/q-parser.ts';
+import { checkSubscribable } from './access.ts';
 import type { SubscriptionSpec } from './model.ts';
 import { mergeFragment, parseSubscription, qPatterns } from './parse-subscription.ts';
 import { schedulePeriodic } from './periodic.ts';
@@ -48,17 +49,37 @@ async function checkSpecPatterns(tx: Queryable, spec: SubscriptionSpec): Promise
   await checkPatterns(tx, patterns);
 }
 
-export function registerSubscriptionRoutes(app: FastifyInstance, broker: BrokerContext): void {
+/**
+ * Refuses at once an endpoint whose host is an address (or localhost) the outbound policy refuses;
+ * a name is checked at each delivery, on what it then resolves to.
+ */
+function checkEndpoint(outbound: OutboundPolicy, spec: SubscriptionSpec): void {
+  try {
+    outbound.checkUrl(new URL(spec.notification.endpoint.uri));
+  } catch (error) {
+    if (error instanceof OutboundDenied) {
+      throw new BadRequestData(`notification.endpoint.uri: ${error.message}`);
+    }
+    throw error;
+  }
+}
+
+export function registerSubscriptionRoutes(
+  app: FastifyInstance,
+  broker: BrokerContext & { outbound: OutboundPolicy },
+): void {
   app.post(BASE, async (request, reply) => {
-    const scope = await requestScope(broker, request, 'write');
+    const scope = await requestScope(broker, request, 'write', 'subscriptions');
     if (!isObject(request.body)) {
       throw new BadRequestData('a subscription must be a JSON object');
     }
     const raw = { id: `urn:ngsi-ld:Subscription:${randomUUID()}`, ...request.body };
     const spec = parseSubscription(raw, scope.ctx, requestContext(request), { checkExpiry: true });
+    checkSubscribable(scope, spec);
+    checkEndpoint(broker.outbound, spec);
     await broker.db.withTenant(scope.tenant, async (tx) => {
       await checkSpecPatterns(tx, spec);
-      const sub = await insertSubscription(tx, scope.tenant, spec);
+      const sub = await insertSubscription(tx, scope.tenant, spec, scope.caller.subject);
       await schedulePeriodic(tx, scope.tenant, sub);
     });
     return reply
@@ -69,7 +90,7 @@ export function registerSubscriptionRoutes(app: FastifyInstance, broker: BrokerC
 
   app.get(BASE, async (request: FastifyRequest<{ Querystring: QueryParams }>, reply) => {
     const media = negotiate(request.headers.accept, [...OFFERED]);
-    const scope = await requestScope(broker, request, 'read');
+    const scope = await requestScope(broker, request, 'read', 'subscriptions');
     const sysAttrs = parseOptions(request.query).has('sysAttrs');
     const page = pageOptions(request.query, broker.config.maxLimit);
     const result = await broker.db.withTenant(scope.tenant, (tx) => listSubscriptions(tx, page));
@@ -83,7 +104,7 @@ export function registerSubscriptionRoutes(app: FastifyInstance, broker: BrokerC
   app.get(`${BASE}/:subscriptionId`, async (request: IdRequest, reply) => {
     const media = negotiate(request.headers.accept, [...OFFERED]);
     const id = assertUri(request.params.subscriptionId, 'subscriptionId');
-    const scope = await requestScope(broker, request, 'read');
+    const scope = await requestScope(broker, request, 'read', 'subscriptions');
     const sysAttrs = parseOptions(request.query).has('sysAttrs');
     const sub = await broker.db.withTenant(scope.tenant, (tx) => findSubscription(tx, id));
     if (!sub) {
@@ -94,7 +115,7 @@ export function registerSubscriptionRoutes(app: FastifyInstance, broker: BrokerC
 
   app.patch(`${BASE}/:subscriptionId`, async (request: IdRequest, reply) => {
     const id = assertUri(request.params.subscriptionId, 'subscriptionId');
-    const scope = await requestScope(broker, request, 'write');
+    const scope = await requestScope(broker, request, 'write', 'subscriptions');
     const fragment = request.body;
     if (!isObject(fragment) || Object.keys(fragment).filter((k) => k !== '@context').length === 0) {
       throw new BadRequestData('a subscription update must be a JSON object with at least one member');
@@ -113,6 +134,10 @@ export function registerSubscriptionRoutes(app: FastifyInstance, broker: BrokerC
       const ctx = given.length ? scope.ctx : await broker.contexts.resolve(existing.context);
       const merged = mergeFragment({ ...existing.body, id }, fragment);
       const spec = parseSubscription(merged, ctx, context, { checkExpiry: 'expiresAt' in fragment });
+      checkSubscribable(scope, spec);
+      if ('notification' in fragment) {
+        checkEndpoint(broker.outbound, spec);
+      }
       await checkSpecPatterns(tx, spec);
       const restart = spec.timeInterval !== undefined && RESTARTS.some((k) => k in fragment);
       const updated = await updateSubscription(tx, spec, restart);
@@ -125,7 +150,7 @@ export function registerSubscriptionRoutes(app: FastifyInstance, broker: BrokerC
 
   app.delete(`${BASE}/:subscriptionId`, async (request: IdRequest, reply) => {
     const id = assertUri(request.params.subscriptionId, 'subscriptionId');
-    const scope = await requestScope(broker, request, 'write');
+    const scope = await requestScope(broker, request, 'write', 'subscriptions');
     const removed = await broker.db.withTenant(scope.tenant, (tx) => removeSubscription(tx, id));
     if (!removed) {
       throw new ResourceNotFound(`no subscription ${id}`);

@@ -21,6 +21,7 @@ interface SubscriptionRow {
   throttling: number | null;
   expires_at: Date | null;
   is_active: boolean;
+  owner: string | null;
   epoch: number;
   notification: NotificationParams;
   lang: string | null;
@@ -37,7 +38,7 @@ interface SubscriptionRow {
 
 /** The parsed members that are not columns of their own live in `body` and `notification`. */
 const COLUMNS = `s.id, s.body, s.context, s.entities, s.watched_attributes, s.triggers, s.q, s.geo_q,
-  s.expansions, s.time_interval, s.throttling, s.expires_at, s.is_active, s.epoch,
+  s.expansions, s.time_interval, s.throttling, s.expires_at, s.is_active, s.owner, s.epoch,
   s.body->'$notification' as notification, s.body->>'$lang' as lang, s.body->>'$jsonldContext' as jsonld_context,
   s.times_sent, s.times_failed, s.last_notification, s.last_success, s.last_failure, s.last_error_reason,
   s.created_at, s.modified_at`;
@@ -54,12 +55,14 @@ export function toSubscription(row: SubscriptionRow): Subscription {
     watchedAttributes: row.watched_attributes ?? undefined,
     triggers: row.triggers,
     q: row.q ?? undefined,
+    scopeQ: typeof body.scopeQ === 'string' ? body.scopeQ : undefined,
     geoQ: row.geo_q ?? undefined,
     expansions: row.expansions,
     timeInterval: row.time_interval ?? undefined,
     throttling: row.throttling ?? undefined,
     expiresAt: iso(row.expires_at),
     isActive: row.is_active,
+    ...(row.owner === null ? {} : { owner: row.owner }),
     epoch: row.epoch,
     notification: row.notification,
     lang: row.lang ?? undefined,
@@ -104,19 +107,24 @@ function specValues(spec: SubscriptionSpec): unknown[] {
   ];
 }
 
-/** @throws AlreadyExists when the tenant has a subscription with this id */
+/**
+ * @param owner the subject of the creator's token (undefined: anonymous); notifications are sent only
+ *   of what the owner may read
+ * @throws AlreadyExists when the tenant has a subscription with this id
+ */
 export async function insertSubscription(
   tx: Queryable,
   tenant: string,
   spec: SubscriptionSpec,
+  owner?: string,
 ): Promise<Subscription> {
   const { rows } = await tx.query<SubscriptionRow>(
     `insert into broker.subscriptions as s (tenant_id, id, body, context, entities, entity_types, watched_attributes,
-       triggers, q, geo_q, expansions, time_interval, throttling, expires_at, is_active)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+       triggers, q, geo_q, expansions, time_interval, throttling, expires_at, is_active, owner)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
      on conflict (tenant_id, id) do nothing
      returning ${COLUMNS}`,
-    [tenant, spec.id, ...specValues(spec)],
+    [tenant, spec.id, ...specValues(spec), owner ?? null],
   );
   if (!rows[0]) {
     throw new AlreadyExists(`a subscription with id ${spec.id} exists already`);

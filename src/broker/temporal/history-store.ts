@@ -4,6 +4,7 @@
  */
 import type { Queryable } from '../../platform/index.ts';
 import type { Instance } from '../entities/model.ts';
+import type { WriteStatement } from '../entities/write-statement.ts';
 import type { SqlParams } from '../query/sql-params.ts';
 import type { TimeFilter } from './temporal-query.ts';
 
@@ -71,19 +72,78 @@ export async function touchTemporalEntity(
   return rows[0]?.inserted ?? false;
 }
 
+/** An entity a write changed, for its temporal record. */
+export interface TemporalTouch {
+  id: string;
+  types: string[];
+  scopes: string[] | null;
+  at: string;
+  /** Deleted from the current store by this change. */
+  deleted: boolean;
+}
+
+/**
+ * Adds to a write statement the creation or refresh of its entities' temporal records, in id order
+ * (as the entities are written), for the entities the statement writes (`written`).
+ */
+export function touchTemporalEntities(
+  statement: WriteStatement,
+  tenant: string,
+  entities: TemporalTouch[],
+): void {
+  if (entities.length === 0) return;
+  const p = statement.params;
+  statement.with(
+    'temporal_touched',
+    `insert into broker.temporal_entities as t (tenant_id, id, types, scopes, created_at, modified_at, deleted_at)
+     select ${p.add(tenant)}, c.id, c.types, c.scopes, c.at, c.at, case when c.deleted then c.at end
+       from jsonb_to_recordset(${p.add(JSON.stringify(entities))}::jsonb)
+            as c(id text, types text[], scopes text[], at timestamptz, deleted boolean)
+      where c.id in (select id from written)
+      order by c.id
+     on conflict (tenant_id, id) do update
+        set types = t.types || array(select x from unnest(excluded.types) as x where x <> all (t.types)),
+            scopes = coalesce(excluded.scopes, t.scopes),
+            modified_at = excluded.modified_at,
+            deleted_at = excluded.deleted_at`,
+  );
+}
+
+const INSTANCE_COLUMNS = `(tenant_id, entity_id, attr, dataset_id, instance_id, value, observed_at, created_at, modified_at,
+        deleted_at, at)`;
+const INSTANCE_RECORD = `r("entityId" text, attr text, "datasetId" text,
+            "instanceId" text, value jsonb, "observedAt" timestamptz, "createdAt" timestamptz,
+            "modifiedAt" timestamptz, "deletedAt" timestamptz)`;
+
+/**
+ * Adds to a write statement the history rows of the entities it writes (`written`). A new instance
+ * is not sent again: its value is read from the entity's attributes as the statement writes them.
+ */
+export function appendHistory(statement: WriteStatement, tenant: string, rows: HistoryRow[]): void {
+  if (rows.length === 0) return;
+  const p = statement.params;
+  const sent = rows.map(({ value, ...row }) => (row.deletedAt ? { ...row, value } : row));
+  statement.with(
+    'history_appended',
+    `insert into broker.attribute_instances ${INSTANCE_COLUMNS}
+     select ${p.add(tenant)}, r."entityId", r.attr, r."datasetId", r."instanceId",
+            coalesce(r.value, (select i from jsonb_array_elements(w.attrs -> r.attr) as i
+                                where coalesce(i->>'datasetId', '') = r."datasetId" limit 1)),
+            r."observedAt", r."createdAt", r."modifiedAt", r."deletedAt", coalesce(r."observedAt", r."modifiedAt")
+       from jsonb_to_recordset(${p.add(JSON.stringify(sent))}::jsonb) as ${INSTANCE_RECORD}
+       join written w on w.id = r."entityId"`,
+  );
+}
+
 export async function appendInstances(tx: Queryable, tenant: string, rows: HistoryRow[]): Promise<void> {
   if (rows.length === 0) {
     return;
   }
   await tx.query(
-    `insert into broker.attribute_instances
-       (tenant_id, entity_id, attr, dataset_id, instance_id, value, observed_at, created_at, modified_at,
-        deleted_at, at)
+    `insert into broker.attribute_instances ${INSTANCE_COLUMNS}
      select $1, r."entityId", r.attr, r."datasetId", r."instanceId", r.value, r."observedAt", r."createdAt",
             r."modifiedAt", r."deletedAt", coalesce(r."observedAt", r."modifiedAt")
-       from jsonb_to_recordset($2::jsonb) as r("entityId" text, attr text, "datasetId" text,
-            "instanceId" text, value jsonb, "observedAt" timestamptz, "createdAt" timestamptz,
-            "modifiedAt" timestamptz, "deletedAt" timestamptz)`,
+       from jsonb_to_recordset($2::jsonb) as ${INSTANCE_RECORD}`,
     [tenant, JSON.stringify(rows)],
   );
 }

@@ -1,12 +1,20 @@
 /**
- * Turns entity changes into history (the temporal store's writer). Called by entities/changes.ts in
- * the write's own transaction, so an entity and its history are committed together or not at all.
+ * Turns entity changes into history (the temporal store's writer). Called by entities/changes.ts with
+ * the statement that writes the entities, so an entity and its history are written by one statement
+ * and committed together or not at all.
  */
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../../platform/index.ts';
 import type { EntityChange } from '../entities/changes.ts';
 import type { Instance, StoredEntity } from '../entities/model.ts';
-import { appendInstances, type HistoryRow, touchTemporalEntity } from './history-store.ts';
+import type { WriteStatement } from '../entities/write-statement.ts';
+import {
+  appendHistory,
+  appendInstances,
+  type HistoryRow,
+  touchTemporalEntities,
+  touchTemporalEntity,
+} from './history-store.ts';
 import type { TemporalEntityInput } from './parse-temporal.ts';
 
 /** instanceId (§4.5.7): a URI the system gives every attribute instance it keeps. */
@@ -71,21 +79,25 @@ function attributeRows(change: EntityChange, entity: StoredEntity, attr: string)
   return rows;
 }
 
-/** Appends what a change did to the touched attributes, and keeps the entity's temporal record. */
-export async function recordHistory(tx: Queryable, change: EntityChange): Promise<void> {
-  const entity = change.after ?? change.before;
-  if (!entity) {
+/**
+ * Adds to the write statement of a group of changes what they did to the touched attributes, and the
+ * refresh of each entity's temporal record.
+ */
+export function recordHistory(statement: WriteStatement, changes: EntityChange[]): void {
+  const changedEntity = (change: EntityChange) => (change.after ?? change.before) as StoredEntity;
+  const [first] = changes;
+  if (!first) {
     return;
   }
-  await touchTemporalEntity(
-    tx,
-    change.tenant,
-    entity,
-    change.at,
-    change.kind === 'delete' ? 'deleted' : 'current',
+  const entities = changes.map((change) => {
+    const { id, types, scopes } = changedEntity(change);
+    return { id, types, scopes, at: change.at, deleted: change.kind === 'delete' };
+  });
+  touchTemporalEntities(statement, first.tenant, entities);
+  const rows = changes.flatMap((change) =>
+    change.attributes.flatMap((attr) => attributeRows(change, changedEntity(change), attr)),
   );
-  const rows = change.attributes.flatMap((attr) => attributeRows(change, entity, attr));
-  await appendInstances(tx, change.tenant, rows);
+  appendHistory(statement, first.tenant, rows);
 }
 
 /**

@@ -7,16 +7,26 @@
  * today's state, nor notify subscribers (Orion-LD's TRoE does the same).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Queryable } from '../../platform/index.ts';
+import { readableTypes, restricts } from '../authorise.ts';
 import { assertUri } from '../entities/parse-entity.ts';
 import { BadRequestData, InvalidRequest, ResourceNotFound } from '../errors.ts';
 import { negotiate } from '../http/negotiate.ts';
 import { listParam, pageOptions, type QueryParams } from '../http/query-options.ts';
 import { sendEntities } from '../http/respond.ts';
-import { type BrokerContext, requestScope } from '../http/scope.ts';
+import {
+  type AccessScope,
+  type BrokerContext,
+  checkEntity,
+  readableWhere,
+  requestScope,
+} from '../http/scope.ts';
 import { compileGeoQuery, parseGeoQuery } from '../query/geo-query.ts';
 import { parseQ } from '../query/q-parser.ts';
 import { compileQ } from '../query/q-sql.ts';
+import { compileScopeQ, parseScopeQ } from '../query/scope-q.ts';
 import { SqlParams } from '../query/sql-params.ts';
+import { compileTypeExpr, parseTypeSelection } from '../query/type-expr.ts';
 import {
   findTemporalEntity,
   queryTemporalEntities,
@@ -40,7 +50,11 @@ export function registerTemporalRoutes(app: FastifyInstance, broker: BrokerConte
   app.post(BASE, async (request, reply) => {
     const scope = await requestScope(broker, request, 'write');
     const entity = parseTemporalEntity(request.body, scope.ctx);
-    const created = await broker.db.withTenant(scope.tenant, (tx) => addHistory(tx, scope.tenant, entity));
+    checkEntity(scope, 'write', entity);
+    const created = await broker.db.withTenant(scope.tenant, async (tx) => {
+      await checkHistory(tx, scope, entity.id, `no history of an entity ${entity.id}`);
+      return addHistory(tx, scope.tenant, entity);
+    });
     if (!created) {
       return reply.code(204).send();
     }
@@ -61,6 +75,8 @@ export function registerTemporalRoutes(app: FastifyInstance, broker: BrokerConte
       if (!entity) {
         throw new ResourceNotFound(`no history of an entity ${id}`);
       }
+      const stored = { id, types: entity.types, stored: true };
+      checkEntity(scope, 'read', stored, `no history of an entity ${id}`);
       return readHistories(tx, [entity], query, attrs, scope.ctx);
     });
     return sendEntities(reply, media, scope.ctx, body as Record<string, unknown>);
@@ -74,6 +90,8 @@ export function registerTemporalRoutes(app: FastifyInstance, broker: BrokerConte
     const page = pageOptions(params, broker.config.maxLimit);
     const attrs = expandedList(params.attrs, scope.ctx.expand);
     const filter = { ...entityFilter(params, scope.ctx.expand), attrs };
+    const readable = readableWhere(scope, (value) => filter.params.add(value), 't.types');
+    if (readable) filter.where.push(readable);
     const { bodies, total } = await broker.db.withTenant(scope.tenant, async (tx) => {
       const found = await queryTemporalEntities(tx, filter, page);
       return { bodies: await readHistories(tx, found.entities, query, attrs, scope.ctx), total: found.total };
@@ -87,7 +105,10 @@ export function registerTemporalRoutes(app: FastifyInstance, broker: BrokerConte
   app.delete(`${BASE}/:entityId`, async (request: TemporalRequest, reply) => {
     const id = assertUri(request.params.entityId, 'entityId');
     const scope = await requestScope(broker, request, 'write');
-    const removed = await broker.db.withTenant(scope.tenant, (tx) => removeHistory(tx, id));
+    const removed = await broker.db.withTenant(scope.tenant, async (tx) => {
+      await checkHistory(tx, scope, id, `no history of an entity ${id}`);
+      return removeHistory(tx, id);
+    });
     if (!removed) {
       throw new ResourceNotFound(`no history of an entity ${id}`);
     }
@@ -112,6 +133,12 @@ function registerAttributeRoutes(app: FastifyInstance, broker: BrokerContext): v
       if (!existing) {
         throw new ResourceNotFound(`no history of an entity ${id}`);
       }
+      checkEntity(
+        scope,
+        'write',
+        { id, types: existing.types, stored: true },
+        `no history of an entity ${id}`,
+      );
       await addHistory(tx, scope.tenant, { id, types: existing.types, scopes: existing.scopes, attrs });
     });
     return reply.code(204).send();
@@ -129,9 +156,10 @@ function registerAttributeRoutes(app: FastifyInstance, broker: BrokerContext): v
       datasetId: datasetId === undefined ? undefined : assertUri(datasetId, 'datasetId'),
       all: deleteAll === 'true',
     };
-    const removed = await broker.db.withTenant(scope.tenant, (tx) =>
-      removeAttributeHistory(tx, id, attr, series),
-    );
+    const removed = await broker.db.withTenant(scope.tenant, async (tx) => {
+      await checkHistory(tx, scope, id, `no history of attribute ${request.params.attrId} of ${id}`);
+      return removeAttributeHistory(tx, id, attr, series);
+    });
     if (removed === 0) {
       throw new ResourceNotFound(`no history of attribute ${request.params.attrId} of ${id}`);
     }
@@ -143,9 +171,11 @@ function registerAttributeRoutes(app: FastifyInstance, broker: BrokerContext): v
     const instanceId = assertUri(request.params.instanceId, 'instanceId');
     const scope = await requestScope(broker, request, 'write');
     const attr = scope.ctx.expand(request.params.attrId);
-    const removed = await broker.db.withTenant(scope.tenant, (tx) =>
-      removeInstance(tx, id, attr, instanceId),
-    );
+    const removed = await broker.db.withTenant(scope.tenant, async (tx) => {
+      const notFound = `no instance ${instanceId} of attribute ${request.params.attrId} of ${id}`;
+      await checkHistory(tx, scope, id, notFound);
+      return removeInstance(tx, id, attr, instanceId);
+    });
     if (!removed) {
       throw new ResourceNotFound(`no instance ${instanceId} of attribute ${request.params.attrId} of ${id}`);
     }
@@ -153,15 +183,39 @@ function registerAttributeRoutes(app: FastifyInstance, broker: BrokerContext): v
   });
 }
 
+/**
+ * The decision on a write of an entity's history, on the types its history record holds; a refusal
+ * answers `notFound`, what the route answers when there is nothing to write. Nothing is read when no
+ * entity could be refused to this caller.
+ */
+async function checkHistory(tx: Queryable, scope: AccessScope, id: string, notFound: string): Promise<void> {
+  if (!restricts(readableTypes(scope.caller, scope.policy))) {
+    return;
+  }
+  const stored = await findTemporalEntity(tx, id);
+  if (stored) {
+    checkEntity(scope, 'write', { id, types: stored.types, stored: true }, notFound);
+  }
+}
+
 function expandedList(value: string | undefined, expand: (term: string) => string): string[] | undefined {
   const names = listParam(value);
   return names.length ? names.map(expand) : undefined;
 }
 
-/** type, id, idPattern, q and geo as GET /entities reads them; q and geo test the current state. */
+/**
+ * type, id, idPattern, scopeQ, q and geo as GET /entities reads them; q and geo test the current
+ * state, type and scopeQ the entity's history record (its types ever had, its last scopes).
+ */
 function entityFilter(params: QueryParams, expand: (term: string) => string) {
   const sql = new SqlParams();
   const where: string[] = [];
+  if (params.type !== undefined) {
+    where.push(compileTypeExpr(parseTypeSelection(params.type, expand), sql, 't.types'));
+  }
+  if (params.scopeQ !== undefined) {
+    where.push(compileScopeQ(parseScopeQ(params.scopeQ), sql, 't.scopes'));
+  }
   if (params.q !== undefined) {
     where.push(compileQ(parseQ(params.q), { params: sql, expand }));
   }
@@ -170,7 +224,6 @@ function entityFilter(params: QueryParams, expand: (term: string) => string) {
     where.push(compileGeoQuery(geo, { params: sql, expand }));
   }
   return {
-    types: listParam(params.type).map(expand),
     ids: listParam(params.id).map((id) => assertUri(id, 'id')),
     idPattern: checkedPattern(params.idPattern),
     where,

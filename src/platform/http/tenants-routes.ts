@@ -13,8 +13,9 @@ const tenantSchema = {
     name: { type: 'string' },
     nameEn: { type: 'string' },
     parentCode: { type: ['string', 'null'] },
+    aliases: { type: 'array', items: { type: 'string' }, description: 'other names, e.g. sendai' },
   },
-  required: ['code', 'kind', 'name', 'nameEn', 'parentCode'],
+  required: ['code', 'kind', 'name', 'nameEn', 'parentCode', 'aliases'],
 } as const;
 
 export function registerTenantRoutes(app: FastifyInstance, db: Db): void {
@@ -34,6 +35,7 @@ export function registerTenantRoutes(app: FastifyInstance, db: Db): void {
     '/api/v1/tenants/:code',
     {
       schema: {
+        // A code or an alias; the answer always carries the code.
         params: { type: 'object', properties: { code: { type: 'string' } }, required: ['code'] },
         response: { 200: tenantSchema },
       },
