@@ -12,6 +12,7 @@
  * on types answers; `A;B` to `types @> $1::text[]`, which it answers too.
  */
 import { InvalidRequest } from '../errors.ts';
+import { compileSelection, DELIMITERS, isSpace, parseSelection, type TermReader } from './selection.ts';
 import type { SqlParams } from './sql-params.ts';
 
 export type TypeExpr = { kind: 'type'; name: string } | { kind: 'and' | 'or'; items: TypeExpr[] };
@@ -25,12 +26,29 @@ export const MAX_TYPE_NAMES = 100;
 
 /** §4.6.2: characters a type name may not contain (`;`, `(`, `)` are operators here). */
 const FORBIDDEN = /[<>"'=[\]\\]/;
-const DELIMITERS = new Set([',', '|', ';', '(', ')']);
-const isSpace = (c: string | undefined) => c === ' ' || c === '\t' || c === '\n' || c === '\r';
 
-type Token =
-  | { type: ',' | '|' | ';' | '(' | ')' | 'end'; pos: number }
-  | { type: 'name'; text: string; pos: number };
+const typeNameReader: TermReader<{ kind: 'type'; name: string }> = {
+  expected: 'a type name',
+  plural: 'type names',
+  maxTerms: MAX_TYPE_NAMES,
+  maxDepth: MAX_TYPE_EXPR_DEPTH,
+  read(text, pos, fail) {
+    let end = pos;
+    while (end < text.length && !DELIMITERS.has(text[end] as string) && !isSpace(text[end])) end++;
+    const name = text.slice(pos, end);
+    const bad = FORBIDDEN.exec(name);
+    if (bad) {
+      throw fail(
+        `"${bad[0]}" cannot be part of a type name (§4.6.2 forbids < > " ' = [ ] \\)`,
+        pos + bad.index,
+      );
+    }
+    if (name.length > 512) {
+      throw fail('a type name is longer than 512 characters', pos);
+    }
+    return { term: { kind: 'type', name }, end };
+  },
+};
 
 /**
  * Parses a type selection.
@@ -46,140 +64,13 @@ export function parseTypeExpr(text: string, label = 'type'): TypeExpr {
   if (text.trim() === '') {
     throw new InvalidRequest(`${label} is given but names no type`);
   }
-  return new TypeParser(text, label).parse();
+  return parseSelection(text, label, typeNameReader) as TypeExpr;
 }
 
 /** Parses and expands in one step, as the routes need it. */
 export function parseTypeSelection(text: string, expand: (term: string) => string, label = 'type'): TypeExpr {
   return expandTypeExpr(parseTypeExpr(text, label), expand);
 }
-
-class TypeParser {
-  readonly #text: string;
-  readonly #label: string;
-  #pos = 0;
-  #peeked: Token | undefined;
-  #depth = 0;
-  #names = 0;
-
-  constructor(text: string, label: string) {
-    this.#text = text;
-    this.#label = label;
-  }
-
-  parse(): TypeExpr {
-    const expr = this.#or();
-    const token = this.#next();
-    if (token.type !== 'end') {
-      throw this.#error(`expected ",", "|", ";" or the end, found ${describe(token)}`, token.pos);
-    }
-    return expr;
-  }
-
-  #or(): TypeExpr {
-    const items = [this.#and()];
-    for (let t = this.#peek().type; t === ',' || t === '|'; t = this.#peek().type) {
-      this.#next();
-      items.push(this.#and());
-    }
-    return combine('or', items);
-  }
-
-  #and(): TypeExpr {
-    const items = [this.#unary()];
-    while (this.#peek().type === ';') {
-      this.#next();
-      items.push(this.#unary());
-    }
-    return combine('and', items);
-  }
-
-  #unary(): TypeExpr {
-    const token = this.#next();
-    if (token.type === 'name') {
-      if (++this.#names > MAX_TYPE_NAMES) {
-        throw this.#error(`more than ${MAX_TYPE_NAMES} type names`, token.pos);
-      }
-      return { kind: 'type', name: token.text };
-    }
-    if (token.type !== '(') {
-      throw this.#error(`expected a type name or "("${found(token)}`, token.pos);
-    }
-    if (++this.#depth > MAX_TYPE_EXPR_DEPTH) {
-      throw this.#error(`parentheses are nested deeper than ${MAX_TYPE_EXPR_DEPTH} levels`, token.pos);
-    }
-    const expr = this.#or();
-    const close = this.#next();
-    if (close.type !== ')') {
-      throw this.#error(
-        `expected ",", "|", ";" or ")" (closing the "(" at position ${token.pos + 1})${found(close)}`,
-        close.pos,
-      );
-    }
-    this.#depth--;
-    return expr;
-  }
-
-  #peek(): Token {
-    this.#peeked ??= this.#scan();
-    return this.#peeked;
-  }
-
-  #next(): Token {
-    const token = this.#peek();
-    this.#peeked = undefined;
-    return token;
-  }
-
-  #scan(): Token {
-    const text = this.#text;
-    while (isSpace(text[this.#pos])) this.#pos++;
-    const pos = this.#pos;
-    const c = text[pos];
-    if (c === undefined) {
-      return { type: 'end', pos };
-    }
-    if (DELIMITERS.has(c)) {
-      this.#pos++;
-      return { type: c as ',' | '|' | ';' | '(' | ')', pos };
-    }
-    let end = pos;
-    while (end < text.length && !DELIMITERS.has(text[end] as string) && !isSpace(text[end])) end++;
-    const name = text.slice(pos, end);
-    const bad = FORBIDDEN.exec(name);
-    if (bad) {
-      throw this.#error(
-        `"${bad[0]}" cannot be part of a type name (§4.6.2 forbids < > " ' = [ ] \\)`,
-        pos + bad.index,
-      );
-    }
-    if (name.length > 512) {
-      throw this.#error('a type name is longer than 512 characters', pos);
-    }
-    this.#pos = end;
-    return { type: 'name', text: name, pos };
-  }
-
-  #error(what: string, index: number): InvalidRequest {
-    const where = index >= this.#text.length ? 'at the end' : `at position ${index + 1}`;
-    return new InvalidRequest(`${this.#label}: ${what} ${where}`);
-  }
-}
-
-/** One operator over its operands, with nested operands of the same operator lifted into it. */
-function combine(kind: 'and' | 'or', items: TypeExpr[]): TypeExpr {
-  if (items.length === 1) {
-    return items[0] as TypeExpr;
-  }
-  return { kind, items: items.flatMap((i) => (i.kind === kind ? i.items : [i])) };
-}
-
-function describe(token: Token): string {
-  if (token.type === 'name') return `"${token.text}"`;
-  return token.type === 'end' ? 'the end' : `"${token.type}"`;
-}
-
-const found = (token: Token) => (token.type === 'end' ? '' : `, found ${describe(token)}`);
 
 export function expandTypeExpr(expr: TypeExpr, expand: (term: string) => string): TypeExpr {
   return expr.kind === 'type'
@@ -199,23 +90,17 @@ export function isTypeList(expr: TypeExpr): boolean {
 }
 
 /**
- * A type selection as SQL over a `text[]` column of expanded types. The type names under one
- * operator become one array parameter (`&&` any of them, `@>` all of them), so a plain list is the
- * single indexable test it always was; values go in as parameters only.
+ * A type selection as SQL over a `text[]` column of expanded types: a plain list is the single
+ * indexable `types && $1::text[]` it always was, `A;B` is `types @> $1::text[]`.
  */
 export function compileTypeExpr(expr: TypeExpr, params: SqlParams, column = 'e.types'): string {
-  if (expr.kind === 'type') {
-    return `${column} && ${params.add([expr.name])}::text[]`;
-  }
-  const names = [...new Set(expr.items.flatMap((i) => (i.kind === 'type' ? [i.name] : [])))];
-  const parts: string[] = [];
-  if (names.length) {
-    parts.push(`${column} ${expr.kind === 'or' ? '&&' : '@>'} ${params.add(names)}::text[]`);
-  }
-  for (const item of expr.items) {
-    if (item.kind !== 'type') parts.push(compileTypeExpr(item, params, column));
-  }
-  return parts.length === 1 ? (parts[0] as string) : `(${parts.join(` ${expr.kind} `)})`;
+  return compileSelection(
+    expr,
+    params,
+    column,
+    (t) => (t.kind === 'type' ? t.name : undefined),
+    () => 'false',
+  );
 }
 
 /** Whether an entity with these (expanded) types matches the selection: the change hook's test. */
