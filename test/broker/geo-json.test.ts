@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BadRequestData } from '../../src/broker/errors.ts';
 import { MAX_POSITIONS, validateCoordinates, validateGeometry } from '../../src/broker/query/geo-json.ts';
+import { assertThrowsExactly } from './helpers.ts';
 
 /** Positions written as in WKT, `x y, x y, …`, so that Biome keeps each ring on one line. */
 const ring = (text: string) => text.split(',').map((position) => position.trim().split(/\s+/).map(Number));
@@ -11,16 +12,8 @@ const CITY_HALL = [140.8694, 38.2682];
 const BLOCK = ring('140.86 38.255, 140.89 38.255, 140.89 38.275, 140.86 38.275, 140.86 38.255');
 const AT = 'location.value.coordinates';
 
-function rejects(value: unknown, message: string): void {
-  assert.throws(
-    () => validateGeometry(value, 'location.value'),
-    (error: unknown) => {
-      assert.ok(error instanceof BadRequestData, `expected BadRequestData, got ${String(error)}`);
-      assert.equal(error.message, message);
-      return true;
-    },
-  );
-}
+const rejects = (value: unknown, message: string) =>
+  assertThrowsExactly(() => validateGeometry(value, 'location.value'), BadRequestData, message);
 
 const polygon = (...rings: unknown[]) => ({ type: 'Polygon', coordinates: rings });
 

@@ -85,3 +85,21 @@ export function assertNgsiError(
   assert.equal(typeof body.detail, 'string');
   return body;
 }
+
+/** Asserts that `fn` throws an error of class `kind` with exactly this message (parsers' positioned errors). */
+export function assertThrowsExactly(
+  fn: () => unknown,
+  kind: abstract new (...args: never[]) => Error,
+  message: string,
+  label?: string,
+): void {
+  assert.throws(
+    fn,
+    (error: unknown) => {
+      assert.ok(error instanceof kind, `expected ${kind.name}, got ${String(error)}`);
+      assert.equal(error.message, message);
+      return true;
+    },
+    label,
+  );
+}

@@ -9,7 +9,7 @@ import { InvalidRequest } from '../../src/broker/errors.ts';
 import { parseScopeQ, type ScopeQ, scopePattern } from '../../src/broker/query/scope-q.ts';
 import type { Worker } from '../../src/platform/index.ts';
 import { backend } from '../helpers/db.ts';
-import { assertNgsiError, type BrokerTest, ngsi, startBroker } from './helpers.ts';
+import { assertNgsiError, assertThrowsExactly, type BrokerTest, ngsi, startBroker } from './helpers.ts';
 import {
   type Receiver,
   sleep,
@@ -21,17 +21,8 @@ import {
 
 const scope = (levels: string[], subtree = false): ScopeQ => ({ kind: 'scope', levels, subtree });
 
-function rejects(text: string, message: string): void {
-  assert.throws(
-    () => parseScopeQ(text),
-    (e: unknown) => {
-      assert.ok(e instanceof InvalidRequest, String(e));
-      assert.equal(e.message, message);
-      return true;
-    },
-    text,
-  );
-}
+const rejects = (text: string, message: string) =>
+  assertThrowsExactly(() => parseScopeQ(text), InvalidRequest, message, text);
 
 describe('scopeQ parser (§4.19)', () => {
   it('reads scopes, "+" levels and a trailing "/#"', () => {

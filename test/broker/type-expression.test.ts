@@ -13,7 +13,14 @@ import {
 } from '../../src/broker/query/type-expr.ts';
 import type { Worker } from '../../src/platform/index.ts';
 import { backend } from '../helpers/db.ts';
-import { assertNgsiError, type BrokerTest, DEFAULT_VOCAB, ngsi, startBroker } from './helpers.ts';
+import {
+  assertNgsiError,
+  assertThrowsExactly,
+  type BrokerTest,
+  DEFAULT_VOCAB,
+  ngsi,
+  startBroker,
+} from './helpers.ts';
 import {
   type Receiver,
   sleep,
@@ -27,17 +34,8 @@ const t = (name: string): TypeExpr => ({ kind: 'type', name });
 const and = (...items: TypeExpr[]): TypeExpr => ({ kind: 'and', items });
 const or = (...items: TypeExpr[]): TypeExpr => ({ kind: 'or', items });
 
-function rejects(text: string, message: string): void {
-  assert.throws(
-    () => parseTypeExpr(text),
-    (e: unknown) => {
-      assert.ok(e instanceof InvalidRequest, String(e));
-      assert.equal(e.message, message);
-      return true;
-    },
-    text,
-  );
-}
+const rejects = (text: string, message: string) =>
+  assertThrowsExactly(() => parseTypeExpr(text), InvalidRequest, message, text);
 
 describe('type selection parser (§4.17)', () => {
   it('reads one type, a comma list and a pipe list as OR', () => {
