@@ -5,6 +5,7 @@
  * role so that PostgreSQL's row-level security policies apply.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
@@ -18,7 +19,15 @@ export interface QueryResult<T> {
 
 /** Something SQL can be sent to: the database, a transaction or one connection. */
 export interface Queryable {
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<T>>;
+  /**
+   * `prepare`: a statement sent often with the same text (a hot write path) is prepared once per
+   * connection and then only bound and executed, saving its parse and plan on every later call.
+   */
+  query<T = Record<string, unknown>>(
+    sql: string,
+    params?: unknown[],
+    options?: { prepare?: boolean },
+  ): Promise<QueryResult<T>>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
 }
@@ -184,10 +193,23 @@ class PgliteDb implements Db {
   }
 }
 
+/** Prepared statements are named by their text, so one name always means one text on a connection. */
+const statementNames = new Map<string, string>();
+function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (!name) {
+    name = `machi_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
+    if (statementNames.size < 1000) statementNames.set(sql, name);
+  }
+  return name;
+}
+
 function clientQueryable(client: pg.PoolClient): Queryable {
   return {
-    async query<R>(sql: string, params?: unknown[]) {
-      const r = await client.query(sql, params);
+    async query<R>(sql: string, params?: unknown[], options?: { prepare?: boolean }) {
+      const r = options?.prepare
+        ? await client.query({ name: statementName(sql), text: sql, values: params ?? [] })
+        : await client.query(sql, params);
       return { rows: r.rows as R[], rowCount: r.rowCount ?? r.rows.length };
     },
     async exec(sql: string) {

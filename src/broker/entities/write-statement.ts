@@ -35,6 +35,8 @@ export class WriteStatement {
     const { rows } = await tx.query<T & { written: string[] }>(
       `with ${this.#ctes.join(',\n')}\nselect ${this.#columns.join(', ')}`,
       this.params.values,
+      // The same few shapes (create, update, batch, with or without geometry) over and over.
+      { prepare: true },
     );
     return rows[0] as T & { written: string[] };
   }
