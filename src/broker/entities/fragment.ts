@@ -7,7 +7,7 @@
 import type { ActiveContext } from '../context/json-ld.ts';
 import { BadRequestData } from '../errors.ts';
 import { ENTITY_MEMBERS, INSTANCE_MEMBERS, VALUE_MEMBER } from './model.ts';
-import { assertName, assertUri, parseTypes } from './parse-entity.ts';
+import { assertName, assertUri, parseScopes, parseTypes } from './parse-entity.ts';
 
 /** §5.5.4: the value that deletes what it stands for in an update or merge. */
 export const NGSI_LD_NULL = 'urn:ngsi-ld:null';
@@ -90,11 +90,7 @@ function readScopes(value: unknown): string[] | null | undefined {
   if (value === undefined || isNgsiLdNull(value)) {
     return value === undefined ? undefined : null;
   }
-  const list = typeof value === 'string' ? [value] : value;
-  if (!Array.isArray(list) || !list.every((s) => typeof s === 'string' && /^\/[^\s#]*$/.test(s))) {
-    throw new BadRequestData('scope must be a scope such as "/Miyagi/Sendai" or an array of them');
-  }
-  return list as string[];
+  return parseScopes(value);
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import type { ActiveContext } from '../context/json-ld.ts';
 import { BadRequestData } from '../errors.ts';
-import { validateGeometry } from '../query/geo-json.ts';
+import { GEOMETRY_TYPES, validateGeometry } from '../query/geo-json.ts';
 import {
   ATTRIBUTE_TYPES,
   type AttributeMap,
@@ -20,14 +20,7 @@ const URI = /^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>"{}|\\^`]+$/;
 const FORBIDDEN_NAME = /[<>"'=;()[\]\s\\]/;
 const LANGUAGE_TAG = /^(?:@none|[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*)$/;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/;
-const GEOJSON_TYPES = new Set([
-  'Point',
-  'MultiPoint',
-  'LineString',
-  'MultiLineString',
-  'Polygon',
-  'MultiPolygon',
-]);
+const GEOJSON_TYPES: ReadonlySet<string> = new Set(GEOMETRY_TYPES);
 const MAX_DEPTH = 4;
 const MAX_ATTRIBUTES = 1000;
 

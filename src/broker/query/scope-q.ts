@@ -122,8 +122,8 @@ export function scopePattern(scope: { levels: string[]; subtree: boolean }): str
  * become an anchored regular expression built from escaped levels and passed as a parameter.
  */
 export function compileScopeQ(expr: ScopeQ, params: SqlParams, column = 'e.scopes'): string {
-  return compileSelection(expr, params, column, exactScope, (scope) =>
-    scope.kind !== 'scope' || scope.levels.length === 0
+  return compileSelection<Scope>(expr, params, column, exactScope, (scope) =>
+    scope.levels.length === 0
       ? `coalesce(cardinality(${column}), 0) > 0`
       : `exists (select 1 from unnest(${column}) as s(scope) where s.scope ~ ${params.add(scopePattern(scope))})`,
   );

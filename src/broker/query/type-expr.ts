@@ -15,7 +15,8 @@ import { InvalidRequest } from '../errors.ts';
 import { compileSelection, DELIMITERS, isSpace, parseSelection, type TermReader } from './selection.ts';
 import type { SqlParams } from './sql-params.ts';
 
-export type TypeExpr = { kind: 'type'; name: string } | { kind: 'and' | 'or'; items: TypeExpr[] };
+type TypeName = { kind: 'type'; name: string };
+export type TypeExpr = TypeName | { kind: 'and' | 'or'; items: TypeExpr[] };
 
 /** Longer expressions are refused before parsing. */
 export const MAX_TYPE_EXPR_LENGTH = 4000;
@@ -27,7 +28,7 @@ export const MAX_TYPE_NAMES = 100;
 /** §4.6.2: characters a type name may not contain (`;`, `(`, `)` are operators here). */
 const FORBIDDEN = /[<>"'=[\]\\]/;
 
-const typeNameReader: TermReader<{ kind: 'type'; name: string }> = {
+const typeNameReader: TermReader<TypeName> = {
   expected: 'a type name',
   plural: 'type names',
   maxTerms: MAX_TYPE_NAMES,
@@ -94,11 +95,12 @@ export function isTypeList(expr: TypeExpr): boolean {
  * indexable `types && $1::text[]` it always was, `A;B` is `types @> $1::text[]`.
  */
 export function compileTypeExpr(expr: TypeExpr, params: SqlParams, column = 'e.types'): string {
-  return compileSelection(
+  // Every type name is a plain value, so `term` is never needed.
+  return compileSelection<TypeName>(
     expr,
     params,
     column,
-    (t) => (t.kind === 'type' ? t.name : undefined),
+    (t) => t.name,
     () => 'false',
   );
 }
