@@ -84,3 +84,6 @@ export function parentGone(): Promise<void> {
     process.stdin.once('close', resolve);
   });
 }
+
+/** The master key of benchmark deployments (MACHI_SECRET_KEY is required with a PostgreSQL server). */
+export const BENCH_SECRET_KEY = Buffer.alloc(32, 3).toString('base64url');

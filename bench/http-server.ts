@@ -7,7 +7,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { buildApp, migrationSources } from '../src/main.ts';
 import { loadConfig, loadMigrations, migrate, openDb } from '../src/platform/index.ts';
-import { parentGone } from './child.ts';
+import { BENCH_SECRET_KEY, parentGone } from './child.ts';
 
 /** The route the bench adds to Machi: the same answer as /healthz, but not exempt from rate limiting. */
 const RATE_LIMITED_PATH = '/bench/rate-limited';
@@ -26,7 +26,7 @@ async function machiApp(
     DEMO_DATA: 'false',
     // High enough that no request of the run is refused: every one still counts in the database.
     RATE_LIMIT_MAX: '10000000',
-    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl, MACHI_SECRET_KEY: BENCH_SECRET_KEY } : {}),
   });
   const db = await openDb({ databaseUrl, poolSize: config.databasePoolSize });
   await migrate(db, loadMigrations(migrationSources));

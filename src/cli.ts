@@ -12,7 +12,16 @@ import {
   type TypeAccessEntry,
 } from './broker/index.ts';
 import { formatCredentials, hasAnyTenant, loadDemo } from './demo/index.ts';
-import { addAccount, generatePassword, grantStaffRole, type StaffRole } from './identity/index.ts';
+import {
+  addAccount,
+  generatePassword,
+  grantStaffRole,
+  issuerOf,
+  listClients,
+  registerClient,
+  rotateSigningKeys,
+  type StaffRole,
+} from './identity/index.ts';
 import { buildApp, jobHandlers, openMachi } from './main.ts';
 import {
   AppError,
@@ -24,6 +33,7 @@ import {
   listTenants,
   loadConfig,
   lockDataDir,
+  openSecretBox,
   optionWarnings,
   type PlatformConfig,
   readAll,
@@ -46,6 +56,13 @@ const USAGE = `Usage: machi <command>
                                   personal data, unmark = neither; prints the tenant's classes
   user add --tenant <code> --email <e-mail> --name <name> [--role admin|editor|viewer]
                                   add a staff account; its password is printed once
+  client add --tenant <code> --name <name> --redirect-uri <uri>… [--scope <scopes>]
+         [--public] [--service] [--backchannel-logout-uri <uri>] [--post-logout-redirect-uri <uri>…]
+                                  register a service (OpenID Connect client) of a tenant; its
+                                  client_secret is printed once
+  client list --tenant <code>     list a tenant's services
+  keys rotate                     sign with the key published since the last rotation, publish a
+                                  new next key, keep the old one published for verification
   demo                            (re)load the demo tenants and accounts with new passwords
 
 Settings come from environment variables; see .env.example.`;
@@ -244,7 +261,86 @@ const demo: Command = async (_args, config) => {
   return 0;
 };
 
-const COMMANDS: Record<string, Command> = { start, migrate: migrateCommand, tenant, broker, user, demo };
+const client: Command = async (args, config) => {
+  const [sub, ...rest] = args;
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      tenant: { type: 'string' },
+      name: { type: 'string' },
+      'redirect-uri': { type: 'string', multiple: true },
+      'post-logout-redirect-uri': { type: 'string', multiple: true },
+      'backchannel-logout-uri': { type: 'string' },
+      scope: { type: 'string' },
+      public: { type: 'boolean', default: false },
+      service: { type: 'boolean', default: false },
+    },
+  });
+  if (sub === 'list' && values.tenant) {
+    const clients = await withDb(config, async (db) =>
+      listClients(db, (await requireTenant(db, values.tenant ?? '')).code),
+    );
+    for (const c of clients) {
+      process.stdout.write(
+        `${c.clientId}  ${c.name}${c.disabled ? ' (disabled)' : ''}  ${c.scopes.join(' ')}  ${c.redirectUris.join(' ')}\n`,
+      );
+    }
+    return 0;
+  }
+  if (sub !== 'add' || !values.tenant || !values.name) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  const registered = await withDb(config, async (db) => {
+    const box = await openSecretBox(config);
+    return registerClient(
+      db,
+      box,
+      {
+        tenantCode: (await requireTenant(db, values.tenant ?? '')).code,
+        name: values.name ?? '',
+        redirectUris: values['redirect-uri'] ?? [],
+        postLogoutRedirectUris: values['post-logout-redirect-uri'],
+        backchannelLogoutUri: values['backchannel-logout-uri'],
+        scopes: values.scope ? values.scope.split(/[\s,]+/).filter(Boolean) : undefined,
+        public: values.public,
+        serviceAccess: values.service,
+      },
+      { production: config.production },
+    );
+  });
+  process.stdout.write(`client_id: ${registered.clientId}\n`);
+  process.stdout.write(
+    registered.clientSecret
+      ? `client_secret (shown once): ${registered.clientSecret}\n`
+      : 'public client: no secret; it must use PKCE\n',
+  );
+  process.stdout.write(`issuer: ${issuerOf(config.publicUrl)}\n`);
+  return 0;
+};
+
+const keys: Command = async (args, config) => {
+  if (args[0] !== 'rotate' || args.length !== 1) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  const rotation = await withDb(config, async (db) => rotateSigningKeys(db, await openSecretBox(config)));
+  process.stdout.write(
+    `Signing with ${rotation.current}; published next: ${rotation.next}${rotation.retired ? `; still published: ${rotation.retired}` : ''}${rotation.dropped ? `; dropped ${rotation.dropped} expired key(s)` : ''}.\n`,
+  );
+  return 0;
+};
+
+const COMMANDS: Record<string, Command> = {
+  start,
+  migrate: migrateCommand,
+  tenant,
+  broker,
+  user,
+  client,
+  keys,
+  demo,
+};
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;

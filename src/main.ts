@@ -15,7 +15,7 @@ import {
   brokerPlugin,
   loadBrokerConfig,
 } from './broker/index.ts';
-import { identityMigrations } from './identity/index.ts';
+import { identityMigrations, identityPlugin } from './identity/index.ts';
 import {
   BadRequest,
   type Db,
@@ -27,6 +27,7 @@ import {
   migrate,
   OutboundPolicy,
   openDb,
+  openSecretBox,
   type PlatformConfig,
   platformMigrations,
   postgresRateLimitStore,
@@ -35,6 +36,7 @@ import {
   registerProblemHandlers,
   registerTenantRoutes,
   registerWeb,
+  type SecretBox,
   sendProblem,
   TooManyRequests,
 } from './platform/index.ts';
@@ -63,6 +65,8 @@ export interface AppOptions {
   webDist?: string;
   /** The broker's settings (default: read from an empty environment, i.e. the defaults). */
   broker?: BrokerConfig;
+  /** Seals secrets at rest (default: from MACHI_SECRET_KEY, or the key kept in DATA_DIR). */
+  box?: SecretBox;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -128,6 +132,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerTenantRoutes(app, db);
 
   // Capabilities.
+  await identityPlugin(app, {
+    db,
+    box: options.box ?? (await openSecretBox(config)),
+    publicUrl: config.publicUrl,
+    trustProxy: config.trustProxy,
+    outbound: new OutboundPolicy(config),
+  });
   await brokerPlugin(app, {
     db,
     config: options.broker ?? loadBrokerConfig({}),

@@ -167,6 +167,53 @@ describe(`machi command (${backend})`, () => {
     assert.match(marked.stdout, /^personal\s+Resident$/m);
     assert.match(marked.stdout, /^personal\s+Patient$/m);
   });
+
+  it('registers a service for a tenant, printing its secret once and storing it sealed', async () => {
+    const added = await runMachi(
+      [
+        'client',
+        'add',
+        '--tenant',
+        '041009',
+        '--name',
+        '遠隔診療',
+        '--redirect-uri',
+        'https://telemed.example/cb',
+      ],
+      env,
+    );
+    assert.equal(added.status, 0, added.stderr);
+    const clientId = /^client_id: (\S+)$/m.exec(added.stdout)?.[1];
+    const secret = /^client_secret \(shown once\): (\S+)$/m.exec(added.stdout)?.[1];
+    assert.ok(clientId && secret, added.stdout);
+    const stored = await inspect((db) =>
+      db.query<{ secret_sealed: string; tenant_id: string }>(
+        'select secret_sealed, tenant_id from identity.clients where id = $1',
+        [clientId],
+      ),
+    );
+    assert.equal(stored.rows[0]?.tenant_id, '041009');
+    assert.ok(!stored.rows[0]?.secret_sealed.includes(secret), 'the secret is not stored in the clear');
+    const listed = await runMachi(['client', 'list', '--tenant', '041009'], env);
+    assert.match(listed.stdout, new RegExp(`^${clientId}\\s+遠隔診療`, 'm'));
+    const bad = await runMachi(
+      ['client', 'add', '--tenant', '041009', '--name', 'x', '--redirect-uri', 'not a url'],
+      env,
+    );
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /redirect URI "not a url" is not a URL/);
+  });
+
+  it('rotates signing keys: the key published as next is the one that signs after the rotation', async () => {
+    const first = await runMachi(['keys', 'rotate'], env);
+    assert.equal(first.status, 0, first.stderr);
+    const next = /published next: ([\w-]+)/.exec(first.stdout)?.[1];
+    const second = await runMachi(['keys', 'rotate'], env);
+    assert.equal(second.status, 0, second.stderr);
+    assert.equal(/^Signing with ([\w-]+)/.exec(second.stdout)?.[1], next);
+    const current = /^Signing with ([\w-]+)/.exec(first.stdout)?.[1];
+    assert.match(second.stdout, new RegExp(`still published: ${current}`));
+  });
 });
 
 describe('first start on the embedded database', () => {

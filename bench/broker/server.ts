@@ -10,7 +10,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { loadBrokerConfig } from '../../src/broker/index.ts';
 import { buildApp, jobHandlers } from '../../src/main.ts';
 import { loadConfig, openDb, Worker } from '../../src/platform/index.ts';
-import { parentGone } from '../child.ts';
+import { BENCH_SECRET_KEY, parentGone } from '../child.ts';
 
 interface Server {
   app: FastifyInstance;
@@ -30,6 +30,7 @@ async function machiApp(databaseUrl: string): Promise<Server> {
     LOG_LEVEL: 'silent',
     DEMO_DATA: 'false',
     DATABASE_URL: databaseUrl,
+    MACHI_SECRET_KEY: BENCH_SECRET_KEY,
     // High enough that no request of the run is refused; every one still counts in the database.
     RATE_LIMIT_MAX: process.env.BENCH_RATE_LIMIT === 'off' ? '0' : '10000000',
     // The notification receiver listens on 127.0.0.1.

@@ -3,7 +3,7 @@
  * tenant. Staff roles are tenant-owned rows, read and written only inside `withTenant`.
  */
 import { BadRequest, Conflict, type Db, type Queryable } from '../platform/index.ts';
-import { hashPassword } from './passwords.ts';
+import { generatePassword, hashPassword, verifyPassword } from './passwords.ts';
 
 export type AccountKind = 'resident' | 'staff';
 export type StaffRole = 'admin' | 'editor' | 'viewer';
@@ -139,4 +139,66 @@ export async function listStaff(db: Db, tenantCode: string): Promise<StaffMember
     displayName: a.display_name,
     roles: rolesOf.get(a.id) ?? [],
   }));
+}
+
+export interface AccountDetails extends Account {
+  emailVerified: boolean;
+  hasPassword: boolean;
+}
+
+/** The account with this id, or undefined (also for a malformed id). */
+export async function findAccountById(db: Queryable, id: string): Promise<AccountDetails | undefined> {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
+    return undefined;
+  }
+  const { rows } = await db.query<{
+    id: string;
+    kind: AccountKind;
+    email: string;
+    display_name: string;
+    home_tenant_id: string | null;
+    email_verified_at: Date | null;
+    has_password: boolean;
+  }>(
+    `select id, kind, email, display_name, home_tenant_id, email_verified_at, password_hash is not null as has_password
+       from identity.accounts where id = $1`,
+    [id],
+  );
+  const row = rows[0];
+  return row
+    ? {
+        id: row.id,
+        kind: row.kind,
+        email: row.email,
+        displayName: row.display_name,
+        homeTenantCode: row.home_tenant_id,
+        emailVerified: row.email_verified_at !== null,
+        hasPassword: row.has_password,
+      }
+    : undefined;
+}
+
+/** A hash of a random password, checked when no account matches so both answers take as long. */
+let decoyHash: Promise<string> | undefined;
+
+/**
+ * The account whose e-mail and password these are, or undefined. Takes the same time whether the
+ * e-mail is unknown or the password wrong, so the answer does not reveal who has an account.
+ */
+export async function authenticatePassword(
+  db: Queryable,
+  email: string,
+  password: string,
+): Promise<Account | undefined> {
+  const { rows } = await db.query<{ id: string; password_hash: string | null }>(
+    'select id, password_hash from identity.accounts where lower(email) = lower($1)',
+    [email.trim()],
+  );
+  const row = rows[0];
+  decoyHash ??= hashPassword(generatePassword());
+  const ok = await verifyPassword(password, row?.password_hash ?? (await decoyHash));
+  if (!row?.password_hash || !ok) {
+    return undefined;
+  }
+  return findAccountById(db, row.id);
 }

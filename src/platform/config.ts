@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { type OutboundRule, parseOutboundAllow } from './outbound/policy.ts';
+import { parseMasterKey } from './secret-box.ts';
 
 export interface PlatformConfig {
   port: number;
@@ -28,6 +29,8 @@ export interface PlatformConfig {
   outboundPrivate: 'deny' | 'allow';
   /** Hosts and networks Machi may call although they are private. */
   outboundAllow: OutboundRule[];
+  /** The master key that seals secrets at rest (secret-box.ts); unset: kept in DATA_DIR (embedded only). */
+  secretKey: Buffer | undefined;
 }
 
 /** One setting of a capability: its environment variable, what it means, its default and its parser. */
@@ -250,6 +253,20 @@ export const platformOptions = [
       }
     },
   },
+  {
+    env: 'MACHI_SECRET_KEY',
+    key: 'secretKey',
+    description:
+      'Master key sealing secrets stored in the database (signing keys, TOTP seeds): 32 random bytes, base64 (openssl rand -base64 32). Required with DATABASE_URL; unset with the embedded database, one is made in DATA_DIR',
+    default: undefined,
+    parse: (raw) => {
+      try {
+        return parseMasterKey(raw);
+      } catch (error) {
+        throw new BadValue((error as Error).message);
+      }
+    },
+  },
 ] as const satisfies readonly Option<keyof PlatformConfig>[];
 
 export class ConfigError extends Error {
@@ -321,6 +338,12 @@ export function readAll<T extends Record<string, unknown>>(readers: { [K in keyo
 export function loadConfig(env: Record<string, string | undefined> = process.env): PlatformConfig {
   const config = readOptions<PlatformConfig>(platformOptions as readonly ConfigOption<PlatformConfig>[], env);
   config.publicUrl ??= `http://localhost:${config.port}`;
+  if (config.databaseUrl && !config.secretKey) {
+    // Every process must open what another sealed, so the key cannot be made up by one of them.
+    throw new ConfigError([
+      'MACHI_SECRET_KEY is required with DATABASE_URL (openssl rand -base64 32, the same for every process)',
+    ]);
+  }
   return config;
 }
 

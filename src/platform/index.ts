@@ -22,6 +22,7 @@ export * from './migrations.ts';
 export { type AddressKind, parseAddress, specialRange } from './outbound/addresses.ts';
 export { type OutboundRequest, type OutboundResponse, outboundRequest } from './outbound/http.ts';
 export * from './outbound/policy.ts';
+export * from './secret-box.ts';
 export * from './tenancy.ts';
 
 export const platformMigrations: MigrationSource = {

@@ -18,6 +18,9 @@ import {
   type PlatformConfig,
 } from '../../src/platform/index.ts';
 
+/** The master key of every test deployment (sealed secrets must open in every process of a test). */
+export const TEST_SECRET_KEY = Buffer.alloc(32, 7).toString('base64url');
+
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || undefined;
 /** Which engine this run tests: test names carry it so a failure says where. */
 export const backend = TEST_DATABASE_URL ? 'postgres' : 'pglite';
@@ -105,7 +108,7 @@ export async function createTestDb(
     await migrate(db, loadMigrations(migrationSources));
   }
   const env: Record<string, string> = databaseUrl
-    ? { DATABASE_URL: databaseUrl }
+    ? { DATABASE_URL: databaseUrl, MACHI_SECRET_KEY: TEST_SECRET_KEY }
     : dataDir
       ? { DATA_DIR: dataDir }
       : {};
@@ -137,6 +140,7 @@ export function testConfig(overrides: Record<string, string> = {}): PlatformConf
     DEMO_DATA: 'false',
     RATE_LIMIT_MAX: '100000',
     OUTBOUND_ALLOW: '127.0.0.1',
+    MACHI_SECRET_KEY: TEST_SECRET_KEY,
     ...overrides,
   });
 }

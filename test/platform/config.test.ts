@@ -38,6 +38,7 @@ describe('configuration', () => {
       HOST: '0.0.0.0',
       DATA_DIR: '/var/lib/machi',
       DATABASE_URL: 'postgres://machi@db.internal:5432/machi',
+      MACHI_SECRET_KEY: 'a'.repeat(64),
       CORS_ORIGINS: 'https://a.example, https://b.example/',
       TRUST_PROXY: 'yes',
       DEMO_DATA: 'off',
@@ -65,6 +66,20 @@ describe('configuration', () => {
       'LOG_LEVEL="loud" must be one of fatal, error, warn, info, debug, trace, silent',
       'BODY_LIMIT="10" must be between 1024 and 1073741824',
     ]);
+  });
+
+  it('refuses a PostgreSQL server without a master key, since every process must open the same secrets', () => {
+    assert.throws(
+      () => loadConfig({ DATABASE_URL: 'postgres://machi@db.internal:5432/machi' }),
+      (error: unknown) =>
+        error instanceof ConfigError && /MACHI_SECRET_KEY is required/.test(error.problems[0] ?? ''),
+    );
+    assert.throws(
+      () => loadConfig({ MACHI_SECRET_KEY: 'too-short' }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        /MACHI_SECRET_KEY=.* must be 32 random bytes/.test(error.problems[0] ?? ''),
+    );
   });
 
   it('warns about settings unsafe in production', () => {

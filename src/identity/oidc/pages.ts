@@ -1,0 +1,123 @@
+/**
+ * The provider's own pages (login, consent, logout, errors): server-rendered HTML, Japanese first
+ * with English on request, readable on a small phone, usable without JavaScript. Every value is
+ * escaped; every form carries its CSRF token.
+ */
+
+export type Lang = 'ja' | 'en';
+
+const TEXT = {
+  ja: {
+    brand: 'Machi 共通ID',
+    loginTitle: 'ログイン',
+    loginLead: (client: string) => `${client} を利用するためにログインしてください。`,
+    email: 'メールアドレス',
+    password: 'パスワード',
+    submitLogin: 'ログインする',
+    cancel: 'やめる',
+    consentTitle: '情報提供の確認',
+    consentLead: (client: string) => `${client} に次の情報を提供します。よろしいですか。`,
+    allow: '許可する',
+    deny: '許可しない',
+    logoutTitle: 'ログアウト',
+    logoutLead: 'すべてのサービスからログアウトしますか。',
+    logoutYes: 'ログアウトする',
+    loggedOut: 'ログアウトしました。',
+    errorTitle: 'エラー',
+    stepUp: 'このサービスには、より確かな本人確認（マイナンバーカードなど）が必要です。',
+    switchLang: 'English',
+    scopes: {
+      openid: '利用者を識別する番号（サービスごとに異なります）',
+      profile: '氏名',
+      email: 'メールアドレス',
+      address: '住所',
+      phone: '電話番号',
+      municipality: 'お住まいの市区町村',
+      offline_access: 'ログアウト中もこのサービスが情報を更新できること',
+    } as Record<string, string>,
+  },
+  en: {
+    brand: 'Machi Common ID',
+    loginTitle: 'Log in',
+    loginLead: (client: string) => `Log in to use ${client}.`,
+    email: 'E-mail address',
+    password: 'Password',
+    submitLogin: 'Log in',
+    cancel: 'Cancel',
+    consentTitle: 'Share your information?',
+    consentLead: (client: string) => `${client} will receive the following. Do you agree?`,
+    allow: 'Allow',
+    deny: 'Do not allow',
+    logoutTitle: 'Log out',
+    logoutLead: 'Log out of every service?',
+    logoutYes: 'Log out',
+    loggedOut: 'You have logged out.',
+    errorTitle: 'Error',
+    stepUp: 'This service needs a stronger proof of identity (such as the My Number Card).',
+    switchLang: '日本語',
+    scopes: {
+      openid: 'A number that identifies you (different for each service)',
+      profile: 'Your name',
+      email: 'Your e-mail address',
+      address: 'Your address',
+      phone: 'Your phone number',
+      municipality: 'Your municipality',
+      offline_access: 'Updates by this service while you are logged out',
+    } as Record<string, string>,
+  },
+};
+
+export function textOf(lang: Lang) {
+  return TEXT[lang];
+}
+
+export function escapeHtml(value: string): string {
+  return value
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&#39;');
+}
+
+/** The language asked for by `ui_locales` (OIDC) or else Accept-Language; Japanese by default. */
+export function pickLang(uiLocales: string | undefined, acceptLanguage: string | undefined): Lang {
+  const first = (uiLocales ?? '').split(' ').find(Boolean) ?? (acceptLanguage ?? '').split(',')[0] ?? '';
+  return first.trim().toLowerCase().startsWith('en') ? 'en' : 'ja';
+}
+
+const STYLE = `
+*{box-sizing:border-box}body{margin:0;font-family:system-ui,"Hiragino Sans","Noto Sans CJK JP",sans-serif;
+background:#f4f6f8;color:#1a1a1a;font-size:18px;line-height:1.7}
+main{max-width:28rem;margin:0 auto;padding:1.5rem 1rem}
+header{font-weight:700;color:#0b5394;margin-bottom:1rem}
+h1{font-size:1.5rem;margin:.2rem 0 1rem}
+.card{background:#fff;border-radius:12px;padding:1.25rem;box-shadow:0 1px 3px rgba(0,0,0,.12)}
+label{display:block;font-weight:600;margin-top:1rem}
+input{width:100%;font-size:1.1rem;padding:.75rem;border:2px solid #6b7280;border-radius:8px;margin-top:.25rem}
+input:focus,button:focus,a:focus{outline:3px solid #f59e0b;outline-offset:2px}
+button{width:100%;font-size:1.1rem;padding:.85rem;border-radius:8px;border:0;margin-top:1.25rem;cursor:pointer}
+.primary{background:#0b5394;color:#fff}.secondary{background:#e5e7eb;color:#111}
+.error{background:#fdecea;color:#8a1c12;border-left:5px solid #c62828;padding:.75rem;border-radius:6px}
+ul{padding-left:1.25rem}footer{margin-top:1.5rem;text-align:center;font-size:1rem}a{color:#0b5394}
+`;
+
+export function page(lang: Lang, title: string, body: string, switchHref?: string): string {
+  const t = textOf(lang);
+  const footer = switchHref
+    ? `<footer><a href="${escapeHtml(switchHref)}" lang="${lang === 'ja' ? 'en' : 'ja'}">${t.switchLang}</a></footer>`
+    : '';
+  return `<!doctype html><html lang="${lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} - ${t.brand}</title><style>${STYLE}</style></head>
+<body><main><header>${t.brand}</header><h1>${escapeHtml(title)}</h1>
+<div class="card">${body}</div>${footer}</main></body></html>`;
+}
+
+export function errorBox(message: string | undefined): string {
+  return message ? `<p class="error" role="alert">${escapeHtml(message)}</p>` : '';
+}
+
+export function hidden(name: string, value: string): string {
+  return `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`;
+}

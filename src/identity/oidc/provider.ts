@@ -1,0 +1,199 @@
+/**
+ * The OpenID provider: oidc-provider configured for Machi. Unsafe defaults are replaced here
+ * (development interactions off, pairwise subjects implemented, PKCE for every client, refresh
+ * tokens rotated, outgoing requests under the platform's outbound policy), and every setting a
+ * relying party needs is in the discovery document.
+ */
+import { createHmac } from 'node:crypto';
+import type { JWK } from 'jose';
+import Provider, { type Configuration, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import { type Db, type OutboundPolicy, outboundRequest, type SecretBox } from '../../platform/index.ts';
+import { findAccountById } from '../accounts.ts';
+import { ClientAdapter, PostgresAdapter } from './adapter.ts';
+import { ACR_VALUES, meetsAcrValues } from './assurance.ts';
+import { errorBox, escapeHtml, hidden, page, pickLang, textOf } from './pages.ts';
+
+export const INTERACTION_PATH = '/interaction';
+
+export interface ProviderOptions {
+  db: Db;
+  box: SecretBox;
+  issuer: string;
+  keys: JWK[];
+  outbound: OutboundPolicy;
+  /** Trust X-Forwarded-Proto from the reverse proxy (cookies are Secure behind TLS offloading). */
+  proxy: boolean;
+}
+
+/** Claims each scope releases; `municipality` carries the home municipality's 全国地方公共団体コード. */
+const CLAIMS = {
+  // Claims about the login itself, released whenever an ID token is.
+  acr: null,
+  amr: null,
+  auth_time: null,
+  sid: null,
+  iss: null,
+  // How and when the resident logged in, in every ID token: services demanding a level check it.
+  openid: ['sub', 'acr', 'amr', 'auth_time'],
+  profile: ['name'],
+  email: ['email', 'email_verified'],
+  municipality: ['home_municipality'],
+  address: ['address'],
+  phone: ['phone_number', 'phone_number_verified'],
+};
+
+const TTL_SECONDS = {
+  AccessToken: 10 * 60,
+  AuthorizationCode: 60,
+  ClientCredentials: 10 * 60,
+  IdToken: 60 * 60,
+  Interaction: 30 * 60,
+  RefreshToken: 14 * 24 * 60 * 60,
+  Session: 14 * 24 * 60 * 60,
+  Grant: 365 * 24 * 60 * 60,
+};
+
+/** The `sub` a client sees: an HMAC of the client and the account, so no two clients share one. */
+export function pairwiseSubject(key: Buffer, clientId: string, accountId: string): string {
+  return createHmac('sha256', key).update(`${clientId}\0${accountId}`).digest('base64url');
+}
+
+/** The login prompt also asks again when the session is weaker than the `acr_values` demand. */
+function loginPolicy() {
+  const { Check, base } = interactionPolicy;
+  const policy = base();
+  policy
+    .get('login')
+    ?.checks.add(
+      new Check('acr_values', 'the session is weaker than the requested acr_values', (ctx) =>
+        meetsAcrValues(ctx.oidc.acr, ctx.oidc.params?.acr_values as string | undefined)
+          ? Check.NO_NEED_TO_PROMPT
+          : Check.REQUEST_PROMPT,
+      ),
+    );
+  return policy;
+}
+
+/** oidc-provider's outgoing requests (back-channel logout, clients' JWKS) under Machi's policy. */
+function policedFetch(outbound: OutboundPolicy) {
+  return async (url: URL | string, init: RequestInit): Promise<Response> => {
+    const headers: Record<string, string> = {};
+    new Headers(init.headers).forEach((value, name) => {
+      headers[name] = value;
+    });
+    const answer = await outboundRequest(outbound, new URL(String(url)), {
+      method: init.method ?? 'GET',
+      headers,
+      body: init.body === undefined || init.body === null ? undefined : String(init.body),
+      signal: init.signal ?? undefined,
+    });
+    const chunks: Buffer[] = [];
+    for await (const chunk of answer.body) chunks.push(chunk as Buffer);
+    const responseHeaders = new Headers();
+    for (const [name, value] of Object.entries(answer.headers)) {
+      if (typeof value === 'string') responseHeaders.set(name, value);
+    }
+    return new Response(Buffer.concat(chunks), { status: answer.status, headers: responseHeaders });
+  };
+}
+
+function langOf(ctx: KoaContextWithOIDC): 'ja' | 'en' {
+  const uiLocales = (ctx.oidc?.params?.ui_locales as string | undefined) ?? undefined;
+  return pickLang(uiLocales, ctx.get('accept-language'));
+}
+
+function configuration(options: ProviderOptions): Configuration {
+  const { db, box } = options;
+  const pairwiseKey = box.derive('identity.pairwise');
+  return {
+    adapter: (name: string) =>
+      name === 'Client' ? new ClientAdapter(db, box) : new PostgresAdapter(db, name),
+    jwks: { keys: options.keys as NonNullable<Configuration['jwks']>['keys'] },
+    cookies: {
+      keys: [box.derive('identity.cookies').toString('base64url')],
+      long: { httpOnly: true, sameSite: 'lax', signed: true },
+      short: { httpOnly: true, sameSite: 'lax', signed: true },
+    },
+    acrValues: ACR_VALUES,
+    claims: CLAIMS,
+    scopes: ['openid', 'offline_access', 'profile', 'email', 'municipality', 'address', 'phone'],
+    subjectTypes: ['public', 'pairwise'],
+    pairwiseIdentifier: (_ctx, accountId, client) => pairwiseSubject(pairwiseKey, client.clientId, accountId),
+    extraClientMetadata: { properties: ['machi_tenant'] },
+    async findAccount(_ctx, sub) {
+      const account = await findAccountById(db, sub);
+      if (!account) return undefined;
+      return {
+        accountId: account.id,
+        async claims() {
+          return {
+            sub: account.id,
+            name: account.displayName,
+            email: account.email,
+            email_verified: account.emailVerified,
+            ...(account.homeTenantCode ? { home_municipality: account.homeTenantCode } : {}),
+          };
+        },
+      };
+    },
+    interactions: {
+      url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`,
+      policy: loginPolicy(),
+    },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: {
+        enabled: true,
+        // A service may look only at tokens issued to itself.
+        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+      },
+      revocation: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+      },
+      backchannelLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => {
+          const lang = langOf(ctx);
+          const t = textOf(lang);
+          ctx.body = page(
+            lang,
+            t.logoutTitle,
+            `<p>${t.logoutLead}</p>${form}<button class="primary" form="op.logoutForm" name="logout" value="yes">${t.logoutYes}</button>
+<button class="secondary" form="op.logoutForm">${t.cancel}</button>`,
+          );
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          const lang = langOf(ctx);
+          const t = textOf(lang);
+          ctx.body = page(lang, t.logoutTitle, `<p role="status">${t.loggedOut}</p>`);
+        },
+      },
+    },
+    pkce: { required: () => true },
+    rotateRefreshToken: true,
+    ttl: TTL_SECONDS,
+    clientBasedCORS: (_ctx, origin, client) =>
+      client.redirectUris?.some((uri) => new URL(uri).origin === origin) ?? false,
+    async renderError(ctx, out) {
+      const lang = langOf(ctx);
+      ctx.type = 'html';
+      ctx.body = page(
+        lang,
+        textOf(lang).errorTitle,
+        `${errorBox(String(out.error_description ?? out.error))}${hidden('error', String(out.error))}
+<p><code>${escapeHtml(String(out.error))}</code></p>`,
+      );
+    },
+    fetch: policedFetch(options.outbound) as unknown as Configuration['fetch'],
+    discovery: { ui_locales_supported: ['ja', 'en'], claims_locales_supported: ['ja', 'en'] },
+  };
+}
+
+export function createProvider(options: ProviderOptions): Provider {
+  const provider = new Provider(options.issuer, configuration(options));
+  provider.proxy = options.proxy;
+  return provider;
+}

@@ -1,0 +1,78 @@
+/**
+ * The identity capability's HTTP face: the OpenID provider under `/oidc` (discovery, JWKS,
+ * authorization, token, userinfo, introspection, revocation, logout) and its login and consent
+ * pages. The provider is rebuilt when a key rotation commits anywhere, so every API process signs
+ * with the same key.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import formbody from '@fastify/formbody';
+import middie from '@fastify/middie';
+import type { FastifyInstance } from 'fastify';
+import type Provider from 'oidc-provider';
+import type { Db, OutboundPolicy, SecretBox } from '../platform/index.ts';
+import { sweepOidcModels } from './oidc/adapter.ts';
+import { registerInteractions } from './oidc/interactions.ts';
+import { ensureSigningKeys, KEYS_CHANNEL, loadSigningKeys } from './oidc/keys.ts';
+import { createProvider } from './oidc/provider.ts';
+
+export const OIDC_PATH = '/oidc';
+const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
+
+export interface IdentityOptions {
+  db: Db;
+  box: SecretBox;
+  publicUrl: string;
+  trustProxy: boolean;
+  outbound: OutboundPolicy;
+}
+
+/** The issuer of this deployment: one for every municipality it serves. */
+export function issuerOf(publicUrl: string): string {
+  return `${publicUrl}${OIDC_PATH}`;
+}
+
+export async function identityPlugin(app: FastifyInstance, options: IdentityOptions): Promise<void> {
+  const { db, box } = options;
+  await ensureSigningKeys(db, box);
+  const build = async () =>
+    createProvider({
+      db,
+      box,
+      issuer: issuerOf(options.publicUrl),
+      keys: await loadSigningKeys(db, box),
+      outbound: options.outbound,
+      proxy: options.trustProxy,
+    });
+  let provider: Provider = await build();
+  let handler = provider.callback();
+  const reload = async () => {
+    try {
+      provider = await build();
+      handler = provider.callback();
+    } catch (error) {
+      app.log.error({ err: error }, 'could not reload the signing keys; signing with the previous ones');
+    }
+  };
+  const unlisten = await db.listen(KEYS_CHANNEL, {
+    message: () => void reload(),
+    // Back after a lost connection: a rotation may have been missed.
+    listening: (on) => {
+      if (on) void reload();
+    },
+  });
+  const sweeper = setInterval(() => {
+    sweepOidcModels(db).catch((error) => app.log.warn({ err: error }, 'sweeping expired OIDC rows failed'));
+  }, SWEEP_INTERVAL_MS);
+  sweeper.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(sweeper);
+    await unlisten();
+  });
+
+  await app.register(middie);
+  app.use(OIDC_PATH, (req: IncomingMessage, res: ServerResponse) => handler(req, res));
+  await app.register(async (scope) => {
+    await scope.register(formbody);
+    registerInteractions(scope, { db, box, provider: () => provider });
+  });
+}

@@ -1,0 +1,213 @@
+/**
+ * A Machi with its OpenID provider on a known 127.0.0.1 port (the issuer is part of every token),
+ * relying parties as openid-client sees them, and a browser stand-in that keeps cookies and
+ * follows the provider's redirects: enough to drive the login, consent and logout flows over real
+ * HTTP the way a resident's browser would.
+ */
+import assert from 'node:assert/strict';
+import type { FastifyInstance } from 'fastify';
+import * as oidc from 'openid-client';
+import { addAccount, type NewClient, registerClient } from '../../src/identity/index.ts';
+import { buildApp } from '../../src/main.ts';
+import { addTenant, openSecretBox, type SecretBox } from '../../src/platform/index.ts';
+import { createTestDb, type TestDb, testConfig } from '../helpers/db.ts';
+import { freePort } from '../helpers/machi.ts';
+
+export const PASSWORD = 'correct horse battery staple';
+
+export interface IdentityRig {
+  baseUrl: string;
+  issuer: string;
+  app: FastifyInstance;
+  testDb: TestDb;
+  box: SecretBox;
+  close(): Promise<void>;
+}
+
+export async function startIdentityRig(overrides: Record<string, string> = {}): Promise<IdentityRig> {
+  const testDb = await createTestDb();
+  await addTenant(testDb.db, { code: '040002', name: '宮城県', nameEn: 'Miyagi Prefecture' });
+  await addTenant(testDb.db, { code: '041009', name: '仙台市', nameEn: 'Sendai City' });
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const config = testConfig({ PORT: String(port), PUBLIC_URL: baseUrl, ...overrides });
+  const box = await openSecretBox(config);
+  const app = await buildApp({ config, db: testDb.db, box });
+  await app.listen({ host: '127.0.0.1', port });
+  return {
+    baseUrl,
+    issuer: `${baseUrl}/oidc`,
+    app,
+    testDb,
+    box,
+    async close() {
+      await app.close();
+      await testDb.close();
+    },
+  };
+}
+
+let residents = 0;
+export async function addResident(
+  rig: IdentityRig,
+  name = '仙台 花子',
+): Promise<{ id: string; email: string }> {
+  const email = `resident${++residents}-${Date.now()}@example.jp`;
+  const account = await addAccount(rig.testDb.db, {
+    kind: 'resident',
+    email,
+    displayName: name,
+    password: PASSWORD,
+    homeTenantCode: '041009',
+  });
+  return { id: account.id, email };
+}
+
+export interface Rp {
+  config: oidc.Configuration;
+  clientId: string;
+  redirectUri: string;
+}
+
+/** Registers a client the way staff do and discovers the provider the way a vendor's app does. */
+export async function relyingParty(
+  rig: IdentityRig,
+  input: Partial<NewClient> & { redirectUri: string },
+): Promise<Rp> {
+  const { clientId, clientSecret } = await registerClient(rig.testDb.db, rig.box, {
+    tenantCode: '041009',
+    name: 'テストサービス',
+    redirectUris: [input.redirectUri],
+    scopes: ['openid', 'profile', 'email', 'municipality', 'offline_access'],
+    ...input,
+  });
+  const config = await oidc.discovery(
+    new URL(rig.issuer),
+    clientId,
+    clientSecret,
+    clientSecret ? undefined : oidc.None(),
+    { execute: [oidc.allowInsecureRequests] },
+  );
+  return { config, clientId, redirectUri: input.redirectUri };
+}
+
+/** A browser: cookies per name (the provider scopes them by path; sending more is harmless). */
+export class Browser {
+  readonly cookies = new Map<string, string>();
+  lastPage = '';
+  lastStatus = 0;
+
+  async request(
+    url: string,
+    init: { method?: string; form?: Record<string, string> } = {},
+  ): Promise<Response> {
+    const headers: Record<string, string> = { 'accept-language': 'ja' };
+    if (this.cookies.size > 0) {
+      headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    }
+    let body: string | undefined;
+    if (init.form) {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      body = new URLSearchParams(init.form).toString();
+    }
+    const response = await fetch(url, {
+      method: init.method ?? (body ? 'POST' : 'GET'),
+      headers,
+      body,
+      redirect: 'manual',
+    });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair, ...attributes] = line.split(';');
+      const [name, ...rest] = (pair as string).split('=');
+      const value = rest.join('=');
+      const expired = attributes.some(
+        (a) => /^\s*max-age=0/i.test(a) || /^\s*expires=Thu, 01 Jan 1970/i.test(a),
+      );
+      if (expired || value === '') this.cookies.delete((name as string).trim());
+      else this.cookies.set((name as string).trim(), value);
+    }
+    this.lastStatus = response.status;
+    return response;
+  }
+
+  /** Follows redirects until one leaves the provider for `stopAt`, or a page is shown. */
+  async follow(url: string, stopAt: string, init: { form?: Record<string, string> } = {}): Promise<string> {
+    let next = url;
+    let response = await this.request(next, init);
+    for (let hops = 0; hops < 20; hops++) {
+      const location = response.headers.get('location');
+      if (!location) {
+        this.lastPage = await response.text();
+        return next;
+      }
+      next = new URL(location, next).href;
+      if (next.startsWith(stopAt)) return next;
+      response = await this.request(next);
+    }
+    throw new Error('too many redirects');
+  }
+
+  /** The CSRF token and form actions of the page shown last. */
+  form(): { csrf: string; actions: string[] } {
+    const csrf = /name="csrf" value="([^"]+)"/.exec(this.lastPage)?.[1];
+    assert.ok(csrf, `no form on the page:\n${this.lastPage}`);
+    const actions = [...this.lastPage.matchAll(/<form method="post" action="([^"]+)"/g)].map(
+      (m) => m[1] as string,
+    );
+    return { csrf, actions };
+  }
+}
+
+export interface Flow {
+  authorizationUrl: string;
+  verifier: string;
+  state: string;
+  nonce: string;
+}
+
+export async function startFlow(rp: Rp, params: Record<string, string> = {}): Promise<Flow> {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const nonce = oidc.randomNonce();
+  const url = oidc.buildAuthorizationUrl(rp.config, {
+    redirect_uri: rp.redirectUri,
+    scope: 'openid profile email municipality',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+    ...params,
+  });
+  return { authorizationUrl: url.href, verifier, state, nonce };
+}
+
+/** Log in on the login page shown last (unless already logged in), consent if asked; returns the callback URL with the code. */
+export async function loginAndConsent(
+  browser: Browser,
+  baseUrl: string,
+  rp: Rp,
+  email: string,
+  password = PASSWORD,
+): Promise<string> {
+  let { csrf, actions } = browser.form();
+  const login = actions.find((a) => a.endsWith('/login'));
+  let at = '';
+  if (login) {
+    at = await browser.follow(`${baseUrl}${login}`, rp.redirectUri, { form: { csrf, email, password } });
+    if (at.startsWith(rp.redirectUri)) return at;
+    ({ csrf, actions } = browser.form());
+  }
+  const confirm = actions.find((a) => a.endsWith('/confirm'));
+  assert.ok(confirm, `expected the consent page, got:\n${browser.lastPage}`);
+  at = await browser.follow(`${baseUrl}${confirm}`, rp.redirectUri, { form: { csrf } });
+  assert.ok(at.startsWith(rp.redirectUri), `expected a redirect to the service, got ${at}`);
+  return at;
+}
+
+export async function exchange(rp: Rp, flow: Flow, callback: string) {
+  return oidc.authorizationCodeGrant(rp.config, new URL(callback), {
+    pkceCodeVerifier: flow.verifier,
+    expectedState: flow.state,
+    expectedNonce: flow.nonce,
+  });
+}
