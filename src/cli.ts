@@ -17,7 +17,9 @@ import {
   generatePassword,
   grantStaffRole,
   issuerOf,
+  type JpkiConfig,
   listClients,
+  loadJpkiConfig,
   registerClient,
   rotateSigningKeys,
   type StaffRole,
@@ -67,7 +69,10 @@ const USAGE = `Usage: machi <command>
 
 Settings come from environment variables; see .env.example.`;
 
-type Command = (args: string[], config: PlatformConfig & { broker: BrokerConfig }) => Promise<number>;
+type Command = (
+  args: string[],
+  config: PlatformConfig & { broker: BrokerConfig; jpki: JpkiConfig },
+) => Promise<number>;
 
 /** Opens the database for a one-off command, holding the embedded data folder's lock meanwhile. */
 async function withDb<T>(config: PlatformConfig, fn: (db: Db) => Promise<T>): Promise<T> {
@@ -105,7 +110,8 @@ const start: Command = async (args, config) => {
   if (config.demoData && role !== 'worker' && !(await hasAnyTenant(db))) {
     process.stdout.write(`${formatCredentials(await loadDemo(db))}\n`);
   }
-  const app = role === 'worker' ? undefined : await buildApp({ config, db, broker: config.broker });
+  const app =
+    role === 'worker' ? undefined : await buildApp({ config, db, broker: config.broker, jpki: config.jpki });
   const worker =
     role === 'api'
       ? undefined
@@ -351,10 +357,12 @@ export async function main(argv: string[]): Promise<number> {
   }
   let config: PlatformConfig;
   let broker: BrokerConfig;
+  let jpki: JpkiConfig;
   try {
-    ({ config, broker } = readAll({
+    ({ config, broker, jpki } = readAll({
       config: () => loadConfig(),
       broker: () => loadBrokerConfig(process.env, process.env.HOST?.trim() || '127.0.0.1'),
+      jpki: () => loadJpkiConfig(process.env),
     }));
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -367,7 +375,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`WARNING: ${warning}\n`);
   }
   try {
-    return await command(args, { ...config, broker });
+    return await command(args, { ...config, broker, jpki });
   } catch (error) {
     if (error instanceof AppError && error.status < 500) {
       process.stderr.write(`machi: ${error.message}\n`);

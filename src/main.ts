@@ -15,7 +15,7 @@ import {
   brokerPlugin,
   loadBrokerConfig,
 } from './broker/index.ts';
-import { identityMigrations, identityPlugin } from './identity/index.ts';
+import { identityMigrations, identityPlugin, type JpkiConfig, loadJpkiConfig } from './identity/index.ts';
 import {
   BadRequest,
   type Db,
@@ -65,6 +65,8 @@ export interface AppOptions {
   webDist?: string;
   /** The broker's settings (default: read from an empty environment, i.e. the defaults). */
   broker?: BrokerConfig;
+  /** My Number Card login (default: off, no JPKI CA configured). */
+  jpki?: JpkiConfig;
   /** Seals secrets at rest (default: from MACHI_SECRET_KEY, or the key kept in DATA_DIR). */
   box?: SecretBox;
 }
@@ -138,6 +140,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     publicUrl: config.publicUrl,
     trustProxy: config.trustProxy,
     outbound: new OutboundPolicy(config),
+    jpki: options.jpki ?? loadJpkiConfig({}),
   });
   await brokerPlugin(app, {
     db,

@@ -9,6 +9,7 @@ import type { MigrationSource } from '../platform/index.ts';
 
 export type { Account, AccountKind, NewAccount, StaffMember, StaffRole } from './accounts.ts';
 export { addAccount, findAccountByEmail, grantStaffRole, listStaff, STAFF_ROLES } from './accounts.ts';
+export { type JpkiConfig, jpkiConfig, jpkiOptions, loadJpkiConfig } from './jpki/index.ts';
 export { ACR, ACR_VALUES } from './oidc/assurance.ts';
 export {
   CLIENT_SCOPES,

@@ -10,10 +10,12 @@ import middie from '@fastify/middie';
 import type { FastifyInstance } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { Db, OutboundPolicy, SecretBox } from '../platform/index.ts';
+import { createJpkiVerifier, type JpkiConfig, sweepJpkiChallenges } from './jpki/index.ts';
 import { sweepOidcModels } from './oidc/adapter.ts';
 import { registerInteractions } from './oidc/interactions.ts';
 import { ensureSigningKeys, KEYS_CHANNEL, loadSigningKeys } from './oidc/keys.ts';
 import { createProvider } from './oidc/provider.ts';
+import { sweepLoginThrottle } from './throttle.ts';
 
 export const OIDC_PATH = '/oidc';
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
@@ -24,6 +26,8 @@ export interface IdentityOptions {
   publicUrl: string;
   trustProxy: boolean;
   outbound: OutboundPolicy;
+  /** My Number Card login settings; without CA certificates the card login is off. */
+  jpki: JpkiConfig;
 }
 
 /** The issuer of this deployment: one for every municipality it serves. */
@@ -61,7 +65,9 @@ export async function identityPlugin(app: FastifyInstance, options: IdentityOpti
     },
   });
   const sweeper = setInterval(() => {
-    sweepOidcModels(db).catch((error) => app.log.warn({ err: error }, 'sweeping expired OIDC rows failed'));
+    Promise.all([sweepOidcModels(db), sweepJpkiChallenges(db), sweepLoginThrottle(db)]).catch((error) =>
+      app.log.warn({ err: error }, 'sweeping expired identity rows failed'),
+    );
   }, SWEEP_INTERVAL_MS);
   sweeper.unref();
   app.addHook('onClose', async () => {
@@ -73,6 +79,11 @@ export async function identityPlugin(app: FastifyInstance, options: IdentityOpti
   app.use(OIDC_PATH, (req: IncomingMessage, res: ServerResponse) => handler(req, res));
   await app.register(async (scope) => {
     await scope.register(formbody);
-    registerInteractions(scope, { db, box, provider: () => provider });
+    registerInteractions(scope, {
+      db,
+      box,
+      provider: () => provider,
+      jpki: createJpkiVerifier(options.jpki, options.outbound),
+    });
   });
 }

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import * as oidc from 'openid-client';
-import { addAccount, type NewClient, registerClient } from '../../src/identity/index.ts';
+import { addAccount, type JpkiConfig, type NewClient, registerClient } from '../../src/identity/index.ts';
 import { buildApp } from '../../src/main.ts';
 import { addTenant, openSecretBox, type SecretBox } from '../../src/platform/index.ts';
 import { createTestDb, type TestDb, testConfig } from '../helpers/db.ts';
@@ -24,7 +24,10 @@ export interface IdentityRig {
   close(): Promise<void>;
 }
 
-export async function startIdentityRig(overrides: Record<string, string> = {}): Promise<IdentityRig> {
+export async function startIdentityRig(
+  overrides: Record<string, string> = {},
+  options: { jpki?: JpkiConfig } = {},
+): Promise<IdentityRig> {
   const testDb = await createTestDb();
   await addTenant(testDb.db, { code: '040002', name: '宮城県', nameEn: 'Miyagi Prefecture' });
   await addTenant(testDb.db, { code: '041009', name: '仙台市', nameEn: 'Sendai City' });
@@ -32,7 +35,7 @@ export async function startIdentityRig(overrides: Record<string, string> = {}): 
   const baseUrl = `http://127.0.0.1:${port}`;
   const config = testConfig({ PORT: String(port), PUBLIC_URL: baseUrl, ...overrides });
   const box = await openSecretBox(config);
-  const app = await buildApp({ config, db: testDb.db, box });
+  const app = await buildApp({ config, db: testDb.db, box, jpki: options.jpki });
   await app.listen({ host: '127.0.0.1', port });
   return {
     baseUrl,

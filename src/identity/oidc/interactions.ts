@@ -8,19 +8,61 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
 import type { Db, SecretBox } from '../../platform/index.ts';
-import { authenticatePassword } from '../accounts.ts';
+import { issueChallenge, JpkiError, type JpkiVerifier } from '../jpki/index.ts';
+import { cardLogin } from '../login/card.ts';
+import { auditLogin, checkPassword, checkTotp } from '../login/password.ts';
 import { ACR } from './assurance.ts';
-import { errorBox, escapeHtml, hidden, type Lang, page, pickLang, textOf } from './pages.ts';
+import { consentPage, type Details, loginPage, totpPage } from './interaction-pages.ts';
+import { errorBox, type Lang, page, pickLang, textOf } from './pages.ts';
 import { INTERACTION_PATH } from './provider.ts';
-
-type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 export interface InteractionDeps {
   db: Db;
   box: SecretBox;
   /** The provider in use now (it is replaced when signing keys rotate). */
   provider: () => Provider;
+  /** My Number Card verification; undefined when no JPKI CA is configured. */
+  jpki: JpkiVerifier | undefined;
 }
+
+const PENDING_SECONDS = 5 * 60;
+
+/** Proof, carried by the TOTP form, that this interaction's password step succeeded for the account. */
+function pendingToken(key: Buffer, uid: string, accountId: string, now = Date.now()): string {
+  const expires = Math.floor(now / 1000) + PENDING_SECONDS;
+  const mac = createHmac('sha256', key).update(`totp:${uid}:${accountId}:${expires}`).digest('base64url');
+  return `${accountId}.${expires}.${mac}`;
+}
+
+function pendingAccount(key: Buffer, uid: string, token: unknown): string | undefined {
+  const [accountId, expires, mac] = typeof token === 'string' ? token.split('.') : [];
+  if (!accountId || !expires || !mac || Number(expires) < Date.now() / 1000) return undefined;
+  const expected = createHmac('sha256', key).update(`totp:${uid}:${accountId}:${expires}`).digest();
+  const given = Buffer.from(mac, 'base64url');
+  return given.length === expected.length && timingSafeEqual(given, expected) ? accountId : undefined;
+}
+
+const MESSAGES = {
+  ja: {
+    wrong: 'メールアドレスまたはパスワードが違います。',
+    locked: (minutes: number) =>
+      `失敗が続いたため、一時的にログインできません。${minutes}分後にもう一度お試しください。`,
+    needsSecondFactor:
+      '職員アカウントには二要素認証（認証アプリ）の登録が必要です。管理者にお問い合わせください。',
+    wrongCode: '確認コードが違うか、使用済みです。',
+    unbound:
+      'このカードはまだアカウントに登録されていません。メールアドレスとパスワードでログインしてから、カードでもう一度ログインすると登録されます。',
+  },
+  en: {
+    wrong: 'The e-mail address or password is wrong.',
+    locked: (minutes: number) => `Too many failed attempts. Please try again in ${minutes} minute(s).`,
+    needsSecondFactor:
+      'Staff accounts need a second factor (an authenticator app). Please ask your administrator.',
+    wrongCode: 'The code is wrong or was used already.',
+    unbound:
+      'This card is not registered to an account yet. Log in with your e-mail address and password, then log in with the card again to register it.',
+  },
+};
 
 function csrfToken(key: Buffer, uid: string): string {
   return createHmac('sha256', key).update(`interaction:${uid}`).digest('base64url');
@@ -35,40 +77,6 @@ function csrfValid(key: Buffer, uid: string, given: unknown): boolean {
 
 function langOf(details: Details, request: FastifyRequest): Lang {
   return pickLang(details.params.ui_locales as string | undefined, request.headers['accept-language']);
-}
-
-function loginPage(details: Details, lang: Lang, csrf: string, clientName: string, error?: string): string {
-  const t = textOf(lang);
-  const stepUp = details.prompt.reasons.includes('acr_values') && details.session ? `<p>${t.stepUp}</p>` : '';
-  const action = `${INTERACTION_PATH}/${details.uid}`;
-  return page(
-    lang,
-    t.loginTitle,
-    `<p>${escapeHtml(t.loginLead(clientName))}</p>${stepUp}${errorBox(error)}
-<form method="post" action="${action}/login" novalidate>${hidden('csrf', csrf)}
-<label for="email">${t.email}</label>
-<input id="email" name="email" type="email" autocomplete="username" required value="${escapeHtml(String(details.params.login_hint ?? ''))}">
-<label for="password">${t.password}</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required>
-<button class="primary" type="submit">${t.submitLogin}</button></form>
-<form method="post" action="${action}/abort">${hidden('csrf', csrf)}<button class="secondary" type="submit">${t.cancel}</button></form>`,
-  );
-}
-
-function consentPage(details: Details, lang: Lang, csrf: string, clientName: string): string {
-  const t = textOf(lang);
-  const scopes = String(details.params.scope ?? '')
-    .split(' ')
-    .filter((s) => t.scopes[s]);
-  const action = `${INTERACTION_PATH}/${details.uid}`;
-  return page(
-    lang,
-    t.consentTitle,
-    `<p>${escapeHtml(t.consentLead(clientName))}</p>
-<ul>${scopes.map((s) => `<li>${escapeHtml(t.scopes[s] as string)}</li>`).join('')}</ul>
-<form method="post" action="${action}/confirm">${hidden('csrf', csrf)}<button class="primary" type="submit">${t.allow}</button></form>
-<form method="post" action="${action}/abort">${hidden('csrf', csrf)}<button class="secondary" type="submit">${t.deny}</button></form>`,
-  );
 }
 
 /** Saves the grant the resident just agreed to: the scopes and claims the prompt found missing. */
@@ -144,14 +152,41 @@ export function registerInteractions(app: FastifyInstance, deps: InteractionDeps
     }
   };
 
+  const showLogin = async (details: Details, lang: Lang, clientName: string, error?: string) => {
+    const card = deps.jpki
+      ? await issueChallenge(deps.db, { seconds: deps.jpki.challengeSeconds })
+      : undefined;
+    return loginPage(details, lang, csrfToken(csrfKey, details.uid), clientName, { error, card });
+  };
+  const html = (reply: FastifyReply, status: number, body: string) =>
+    reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(body);
+  const attemptOf = (request: FastifyRequest, details: Details) => ({
+    ip: request.ip,
+    clientId: details.params.client_id as string | undefined,
+  });
+  const login = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    provider: Provider,
+    details: Details,
+    accountId: string,
+    acr: string,
+    amr: string[],
+  ) => {
+    await auditLogin(deps.db, { ...attemptOf(request, details), accountId, acr, amr });
+    return finish(request, reply, provider, { login: { accountId, acr, amr, remember: true } });
+  };
+
   app.get<{ Params: { uid: string } }>(`${INTERACTION_PATH}/:uid`, async (request, reply) => {
     const { details, clientName } = await load(request, reply);
     const lang = langOf(details, request);
-    const csrf = csrfToken(csrfKey, details.uid);
-    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
-    return details.prompt.name === 'login'
-      ? loginPage(details, lang, csrf, clientName)
-      : consentPage(details, lang, csrf, clientName);
+    return html(
+      reply,
+      200,
+      details.prompt.name === 'login'
+        ? await showLogin(details, lang, clientName)
+        : consentPage(details, lang, csrfToken(csrfKey, details.uid), clientName),
+    );
   });
 
   app.post<{ Params: { uid: string }; Body: { email?: string; password?: string } }>(
@@ -159,27 +194,102 @@ export function registerInteractions(app: FastifyInstance, deps: InteractionDeps
     async (request, reply) => {
       const { provider, details, clientName } = await load(request, reply);
       checkCsrf(details.uid, request.body);
-      const account = await authenticatePassword(
-        deps.db,
-        String(request.body?.email ?? ''),
-        String(request.body?.password ?? ''),
-      );
-      if (!account) {
-        const lang = langOf(details, request);
-        const message =
-          lang === 'ja'
-            ? 'メールアドレスまたはパスワードが違います。'
-            : 'The e-mail address or password is wrong.';
-        return reply
-          .code(401)
-          .type('text/html; charset=utf-8')
-          .send(loginPage(details, lang, csrfToken(csrfKey, details.uid), clientName, message));
-      }
-      return finish(request, reply, provider, {
-        login: { accountId: account.id, acr: ACR.password, amr: ['pwd'], remember: true },
+      const lang = langOf(details, request);
+      const m = MESSAGES[lang];
+      const result = await checkPassword(deps.db, {
+        ...attemptOf(request, details),
+        email: String(request.body?.email ?? ''),
+        password: String(request.body?.password ?? ''),
       });
+      switch (result.outcome) {
+        case 'success':
+          return login(request, reply, provider, details, result.account.id, ACR.password, ['pwd']);
+        case 'totp': {
+          const pending = pendingToken(csrfKey, details.uid, result.account.id);
+          return html(reply, 200, totpPage(details, lang, csrfToken(csrfKey, details.uid), pending));
+        }
+        case 'locked':
+          reply.header('retry-after', String(result.retryAfterSeconds));
+          return html(
+            reply,
+            429,
+            await showLogin(details, lang, clientName, m.locked(Math.ceil(result.retryAfterSeconds / 60))),
+          );
+        case 'needs-second-factor':
+          return html(reply, 403, await showLogin(details, lang, clientName, m.needsSecondFactor));
+        default:
+          return html(reply, 401, await showLogin(details, lang, clientName, m.wrong));
+      }
     },
   );
+
+  app.post<{ Params: { uid: string }; Body: { pending?: string; code?: string } }>(
+    `${INTERACTION_PATH}/:uid/totp`,
+    async (request, reply) => {
+      const { provider, details, clientName } = await load(request, reply);
+      checkCsrf(details.uid, request.body);
+      const lang = langOf(details, request);
+      const accountId = pendingAccount(csrfKey, details.uid, request.body?.pending);
+      if (!accountId) {
+        return html(reply, 401, await showLogin(details, lang, clientName, MESSAGES[lang].wrong));
+      }
+      const result = await checkTotp(deps.db, deps.box, {
+        ...attemptOf(request, details),
+        accountId,
+        code: String(request.body?.code ?? ''),
+      });
+      if (result.outcome === 'success') {
+        return login(request, reply, provider, details, accountId, ACR.mfa, ['pwd', 'otp', 'mfa']);
+      }
+      if (result.outcome === 'locked') {
+        reply.header('retry-after', String(result.retryAfterSeconds));
+        return html(
+          reply,
+          429,
+          await showLogin(
+            details,
+            lang,
+            clientName,
+            MESSAGES[lang].locked(Math.ceil(result.retryAfterSeconds / 60)),
+          ),
+        );
+      }
+      const csrf = csrfToken(csrfKey, details.uid);
+      return html(
+        reply,
+        401,
+        totpPage(details, lang, csrf, String(request.body?.pending), MESSAGES[lang].wrongCode),
+      );
+    },
+  );
+
+  app.post<{
+    Params: { uid: string };
+    Body: { challengeId?: string; signature?: string; certificate?: string };
+  }>(`${INTERACTION_PATH}/:uid/card`, async (request, reply) => {
+    const { provider, details, clientName } = await load(request, reply);
+    checkCsrf(details.uid, request.body);
+    const lang = langOf(details, request);
+    if (!deps.jpki) {
+      return html(reply, 404, await showLogin(details, lang, clientName));
+    }
+    try {
+      const result = await cardLogin(deps.db, deps.jpki, {
+        ...attemptOf(request, details),
+        challengeId: String(request.body?.challengeId ?? ''),
+        signature: String(request.body?.signature ?? ''),
+        certificate: String(request.body?.certificate ?? ''),
+        sessionAccountId: details.session?.accountId,
+      });
+      if (result.outcome === 'unbound') {
+        return html(reply, 401, await showLogin(details, lang, clientName, MESSAGES[lang].unbound));
+      }
+      return login(request, reply, provider, details, result.accountId, ACR.card, ['hwk', 'sc', 'pin']);
+    } catch (error) {
+      if (!(error instanceof JpkiError) || (error.status >= 500 && error.status !== 503)) throw error;
+      return html(reply, error.status, await showLogin(details, lang, clientName, error.message));
+    }
+  });
 
   app.post<{ Params: { uid: string } }>(`${INTERACTION_PATH}/:uid/confirm`, async (request, reply) => {
     const { provider, details } = await load(request, reply);
