@@ -20,9 +20,11 @@ import {
   type JpkiConfig,
   listClients,
   loadJpkiConfig,
+  loadUpstreamConfig,
   registerClient,
   rotateSigningKeys,
   type StaffRole,
+  type UpstreamConfig,
 } from './identity/index.ts';
 import { buildApp, jobHandlers, openMachi } from './main.ts';
 import {
@@ -71,7 +73,7 @@ Settings come from environment variables; see .env.example.`;
 
 type Command = (
   args: string[],
-  config: PlatformConfig & { broker: BrokerConfig; jpki: JpkiConfig },
+  config: PlatformConfig & { broker: BrokerConfig; jpki: JpkiConfig; upstream: UpstreamConfig },
 ) => Promise<number>;
 
 /** Opens the database for a one-off command, holding the embedded data folder's lock meanwhile. */
@@ -111,7 +113,9 @@ const start: Command = async (args, config) => {
     process.stdout.write(`${formatCredentials(await loadDemo(db))}\n`);
   }
   const app =
-    role === 'worker' ? undefined : await buildApp({ config, db, broker: config.broker, jpki: config.jpki });
+    role === 'worker'
+      ? undefined
+      : await buildApp({ config, db, broker: config.broker, jpki: config.jpki, upstream: config.upstream });
   const worker =
     role === 'api'
       ? undefined
@@ -358,11 +362,13 @@ export async function main(argv: string[]): Promise<number> {
   let config: PlatformConfig;
   let broker: BrokerConfig;
   let jpki: JpkiConfig;
+  let upstream: UpstreamConfig;
   try {
-    ({ config, broker, jpki } = readAll({
+    ({ config, broker, jpki, upstream } = readAll({
       config: () => loadConfig(),
       broker: () => loadBrokerConfig(process.env, process.env.HOST?.trim() || '127.0.0.1'),
       jpki: () => loadJpkiConfig(process.env),
+      upstream: () => loadUpstreamConfig(process.env),
     }));
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -375,7 +381,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`WARNING: ${warning}\n`);
   }
   try {
-    return await command(args, { ...config, broker, jpki });
+    return await command(args, { ...config, broker, jpki, upstream });
   } catch (error) {
     if (error instanceof AppError && error.status < 500) {
       process.stderr.write(`machi: ${error.message}\n`);

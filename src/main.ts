@@ -15,7 +15,14 @@ import {
   brokerPlugin,
   loadBrokerConfig,
 } from './broker/index.ts';
-import { identityMigrations, identityPlugin, type JpkiConfig, loadJpkiConfig } from './identity/index.ts';
+import {
+  identityMigrations,
+  identityPlugin,
+  type JpkiConfig,
+  loadJpkiConfig,
+  loadUpstreamConfig,
+  type UpstreamConfig,
+} from './identity/index.ts';
 import {
   BadRequest,
   type Db,
@@ -67,6 +74,8 @@ export interface AppOptions {
   broker?: BrokerConfig;
   /** My Number Card login (default: off, no JPKI CA configured). */
   jpki?: JpkiConfig;
+  /** Upstream OpenID providers (default: none). */
+  upstream?: UpstreamConfig;
   /** Seals secrets at rest (default: from MACHI_SECRET_KEY, or the key kept in DATA_DIR). */
   box?: SecretBox;
 }
@@ -141,6 +150,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     trustProxy: config.trustProxy,
     outbound: new OutboundPolicy(config),
     jpki: options.jpki ?? loadJpkiConfig({}),
+    upstream: options.upstream ?? loadUpstreamConfig({}),
   });
   await brokerPlugin(app, {
     db,

@@ -12,7 +12,8 @@ export const STAFF_ROLES: readonly StaffRole[] = ['admin', 'editor', 'viewer'];
 export interface Account {
   id: string;
   kind: AccountKind;
-  email: string;
+  /** null for an account made through an upstream provider that gave no e-mail address. */
+  email: string | null;
   displayName: string;
   homeTenantCode: string | null;
 }
@@ -154,7 +155,7 @@ export async function findAccountById(db: Queryable, id: string): Promise<Accoun
   const { rows } = await db.query<{
     id: string;
     kind: AccountKind;
-    email: string;
+    email: string | null;
     display_name: string;
     home_tenant_id: string | null;
     email_verified_at: Date | null;

@@ -20,6 +20,7 @@ const AUDIT_KINDS = [
   'passkey-registered',
   'card-bound',
   'locked-out',
+  'upstream-linked',
 ] as const;
 type AuditKind = (typeof AUDIT_KINDS)[number];
 type AuditOutcome = 'success' | 'failure';

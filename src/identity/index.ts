@@ -21,6 +21,7 @@ export {
 export { ensureSigningKeys, type Rotation, rotateSigningKeys } from './oidc/keys.ts';
 export { generatePassword, hashPassword, verifyPassword } from './passwords.ts';
 export { identityPlugin, issuerOf, OIDC_PATH } from './plugin.ts';
+export { loadUpstreamConfig, type UpstreamConfig, upstreamOptions } from './upstream/config.ts';
 
 export const identityMigrations: MigrationSource = {
   capability: 'identity',

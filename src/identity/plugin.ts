@@ -16,6 +16,8 @@ import { registerInteractions } from './oidc/interactions.ts';
 import { ensureSigningKeys, KEYS_CHANNEL, loadSigningKeys } from './oidc/keys.ts';
 import { createProvider } from './oidc/provider.ts';
 import { sweepLoginThrottle } from './throttle.ts';
+import type { UpstreamConfig } from './upstream/config.ts';
+import { Upstreams } from './upstream/flow.ts';
 
 export const OIDC_PATH = '/oidc';
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
@@ -28,6 +30,8 @@ export interface IdentityOptions {
   outbound: OutboundPolicy;
   /** My Number Card login settings; without CA certificates the card login is off. */
   jpki: JpkiConfig;
+  /** Upstream OpenID providers residents may log in through (none by default). */
+  upstream: UpstreamConfig;
 }
 
 /** The issuer of this deployment: one for every municipality it serves. */
@@ -84,6 +88,7 @@ export async function identityPlugin(app: FastifyInstance, options: IdentityOpti
       box,
       provider: () => provider,
       jpki: createJpkiVerifier(options.jpki, options.outbound),
+      upstreams: new Upstreams(options.upstream.providers, options.outbound, options.publicUrl),
     });
   });
 }

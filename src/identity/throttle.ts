@@ -91,18 +91,27 @@ function secondsUntil(until: Date, now: Date): number {
   return Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
 }
 
-/** Whether an attempt may be checked at all; when not, the caller answers 429 with Retry-After. */
-async function loginAllowed(db: Queryable, attempt: LoginAttempt): Promise<LoginVerdict> {
-  const now = attempt.now ?? new Date();
+/**
+ * Whether none of the keys is locked. Also for throttling something other than logins (mail
+ * requests, say) with keys and policies of its own in the same table: `eventsAllowed`, then
+ * `countEvent` for each key. Prefix such keys (`mail-`) so they never meet a login's, and keep their
+ * window within the logins' 15 minutes, which the sweep assumes.
+ */
+async function eventsAllowed(db: Queryable, keys: string[], now = new Date()): Promise<LoginVerdict> {
   const { rows } = await db.query<{ until: Date | null }>(
     `select max(locked_until) as until from identity.login_throttle
      where key = any($1::text[]) and locked_until > $2::timestamptz`,
-    [[accountKey(attempt.account), ipKey(attempt.ip)], now],
+    [keys, now],
   );
   const until = rows[0]?.until;
   return until
     ? { allowed: false, retryAfterSeconds: secondsUntil(new Date(until), now) }
     : { allowed: true };
+}
+
+/** Whether an attempt may be checked at all; when not, the caller answers 429 with Retry-After. */
+async function loginAllowed(db: Queryable, attempt: LoginAttempt): Promise<LoginVerdict> {
+  return eventsAllowed(db, [accountKey(attempt.account), ipKey(attempt.ip)], attempt.now ?? new Date());
 }
 
 /**
@@ -146,6 +155,11 @@ async function countFailure(db: Queryable, key: string, policy: ThrottlePolicy, 
   return until ? secondsUntil(new Date(until), now) : 0;
 }
 
+/** Counts one event (see `eventsAllowed`) on a key; returns how long the lock it set lasts, 0 when it set none. */
+async function countEvent(db: Queryable, key: string, policy: ThrottlePolicy, now = new Date()) {
+  return countFailure(db, key, policy, now);
+}
+
 /** Counts a failed attempt against the account and the address; says whether it locked either. */
 async function recordLoginFailure(db: Queryable, attempt: LoginAttempt): Promise<FailureOutcome> {
   const now = attempt.now ?? new Date();
@@ -178,7 +192,10 @@ async function sweepLoginThrottle(db: Queryable, options: { now?: Date } = {}): 
 export type { FailureOutcome, LoginAttempt, LoginVerdict, ThrottlePolicy };
 export {
   ACCOUNT_THROTTLE,
+  countEvent,
+  eventsAllowed,
   IP_THROTTLE,
+  ipKey,
   loginAllowed,
   recordLoginFailure,
   recordLoginSuccess,

@@ -7,7 +7,13 @@
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import * as oidc from 'openid-client';
-import { addAccount, type JpkiConfig, type NewClient, registerClient } from '../../src/identity/index.ts';
+import {
+  addAccount,
+  type JpkiConfig,
+  type NewClient,
+  registerClient,
+  type UpstreamConfig,
+} from '../../src/identity/index.ts';
 import { buildApp } from '../../src/main.ts';
 import { addTenant, openSecretBox, type SecretBox } from '../../src/platform/index.ts';
 import { createTestDb, type TestDb, testConfig } from '../helpers/db.ts';
@@ -26,7 +32,7 @@ export interface IdentityRig {
 
 export async function startIdentityRig(
   overrides: Record<string, string> = {},
-  options: { jpki?: JpkiConfig } = {},
+  options: { jpki?: JpkiConfig; upstream?: UpstreamConfig } = {},
 ): Promise<IdentityRig> {
   const testDb = await createTestDb();
   await addTenant(testDb.db, { code: '040002', name: '宮城県', nameEn: 'Miyagi Prefecture' });
@@ -35,7 +41,7 @@ export async function startIdentityRig(
   const baseUrl = `http://127.0.0.1:${port}`;
   const config = testConfig({ PORT: String(port), PUBLIC_URL: baseUrl, ...overrides });
   const box = await openSecretBox(config);
-  const app = await buildApp({ config, db: testDb.db, box, jpki: options.jpki });
+  const app = await buildApp({ config, db: testDb.db, box, jpki: options.jpki, upstream: options.upstream });
   await app.listen({ host: '127.0.0.1', port });
   return {
     baseUrl,

@@ -3,7 +3,9 @@
  * TOTP step, and consent. Forms post back to `/interaction/{uid}/…` with the interaction's CSRF token.
  */
 import type Provider from 'oidc-provider';
+import type { UpstreamProvider } from '../upstream/config.ts';
 import { errorBox, escapeHtml, hidden, type Lang, page, textOf } from './pages.ts';
+import { passkeyLoginSection } from './passkey-pages.ts';
 import { INTERACTION_PATH } from './provider.ts';
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -50,12 +52,17 @@ function cardSection(lang: Lang, action: string, csrf: string, card: CardChallen
 <button class="primary" type="submit">${t.submit}</button></form></section>`;
 }
 
+function upstreamButton(lang: Lang, action: string, csrf: string, upstream: UpstreamProvider): string {
+  const label = lang === 'ja' ? `${upstream.name.ja}でログイン` : `Log in with ${upstream.name.en}`;
+  return `<form method="post" action="${action}/upstream/${escapeHtml(upstream.id)}">${hidden('csrf', csrf)}<button class="secondary" type="submit">${escapeHtml(label)}</button></form>`;
+}
+
 export function loginPage(
   details: Details,
   lang: Lang,
   csrf: string,
   clientName: string,
-  options: { error?: string; card?: CardChallenge } = {},
+  options: { error?: string; card?: CardChallenge; upstreams?: UpstreamProvider[]; passkey?: boolean } = {},
 ): string {
   const t = textOf(lang);
   const stepUp = details.prompt.reasons.includes('acr_values') && details.session ? `<p>${t.stepUp}</p>` : '';
@@ -70,7 +77,9 @@ export function loginPage(
 <label for="password">${t.password}</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <button class="primary" type="submit">${t.submitLogin}</button></form>
+${options.passkey ? passkeyLoginSection(lang, details.uid, csrf) : ''}
 ${options.card ? cardSection(lang, action, csrf, options.card) : ''}
+${(options.upstreams ?? []).map((u) => upstreamButton(lang, action, csrf, u)).join('')}
 <form method="post" action="${action}/abort">${hidden('csrf', csrf)}<button class="secondary" type="submit">${t.cancel}</button></form>`,
   );
 }

@@ -11,9 +11,12 @@ import type { Db, SecretBox } from '../../platform/index.ts';
 import { issueChallenge, JpkiError, type JpkiVerifier } from '../jpki/index.ts';
 import { cardLogin } from '../login/card.ts';
 import { auditLogin, checkPassword, checkTotp } from '../login/password.ts';
+import type { Upstreams } from '../upstream/flow.ts';
+import { registerUpstreamRoutes } from '../upstream/routes.ts';
 import { ACR } from './assurance.ts';
 import { consentPage, type Details, loginPage, totpPage } from './interaction-pages.ts';
 import { errorBox, type Lang, page, pickLang, textOf } from './pages.ts';
+import { registerPasskeyRoutes } from './passkey-routes.ts';
 import { INTERACTION_PATH } from './provider.ts';
 
 export interface InteractionDeps {
@@ -23,6 +26,8 @@ export interface InteractionDeps {
   provider: () => Provider;
   /** My Number Card verification; undefined when no JPKI CA is configured. */
   jpki: JpkiVerifier | undefined;
+  /** Upstream OpenID providers residents may log in through. */
+  upstreams: Upstreams;
 }
 
 const PENDING_SECONDS = 5 * 60;
@@ -156,7 +161,12 @@ export function registerInteractions(app: FastifyInstance, deps: InteractionDeps
     const card = deps.jpki
       ? await issueChallenge(deps.db, { seconds: deps.jpki.challengeSeconds })
       : undefined;
-    return loginPage(details, lang, csrfToken(csrfKey, details.uid), clientName, { error, card });
+    return loginPage(details, lang, csrfToken(csrfKey, details.uid), clientName, {
+      error,
+      card,
+      upstreams: deps.upstreams.list(),
+      passkey: passkeys.enabled,
+    });
   };
   const html = (reply: FastifyReply, status: number, body: string) =>
     reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(body);
@@ -174,8 +184,13 @@ export function registerInteractions(app: FastifyInstance, deps: InteractionDeps
     amr: string[],
   ) => {
     await auditLogin(deps.db, { ...attemptOf(request, details), accountId, acr, amr });
-    return finish(request, reply, provider, { login: { accountId, acr, amr, remember: true } });
+    return passkeys.afterLogin(request, reply, provider, details, { accountId, acr, amr, remember: true });
   };
+  const passkeys = registerPasskeyRoutes(app, deps, {
+    load, checkCsrf, html, showLogin, login, finish, langOf, attemptOf,
+    csrf: (uid) => csrfToken(csrfKey, uid),
+  });
+  registerUpstreamRoutes(app, deps.db, deps.upstreams, { load, checkCsrf, html, showLogin, login, langOf });
 
   app.get<{ Params: { uid: string } }>(`${INTERACTION_PATH}/:uid`, async (request, reply) => {
     const { details, clientName } = await load(request, reply);

@@ -7,8 +7,9 @@
 import { createHmac } from 'node:crypto';
 import type { JWK } from 'jose';
 import Provider, { type Configuration, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
-import { type Db, type OutboundPolicy, outboundRequest, type SecretBox } from '../../platform/index.ts';
+import type { Db, OutboundPolicy, SecretBox } from '../../platform/index.ts';
 import { findAccountById } from '../accounts.ts';
+import { policedFetch } from '../outbound-fetch.ts';
 import { ClientAdapter, PostgresAdapter } from './adapter.ts';
 import { ACR_VALUES, meetsAcrValues } from './assurance.ts';
 import { errorBox, escapeHtml, hidden, page, pickLang, textOf } from './pages.ts';
@@ -74,29 +75,6 @@ function loginPolicy() {
   return policy;
 }
 
-/** oidc-provider's outgoing requests (back-channel logout, clients' JWKS) under Machi's policy. */
-function policedFetch(outbound: OutboundPolicy) {
-  return async (url: URL | string, init: RequestInit): Promise<Response> => {
-    const headers: Record<string, string> = {};
-    new Headers(init.headers).forEach((value, name) => {
-      headers[name] = value;
-    });
-    const answer = await outboundRequest(outbound, new URL(String(url)), {
-      method: init.method ?? 'GET',
-      headers,
-      body: init.body === undefined || init.body === null ? undefined : String(init.body),
-      signal: init.signal ?? undefined,
-    });
-    const chunks: Buffer[] = [];
-    for await (const chunk of answer.body) chunks.push(chunk as Buffer);
-    const responseHeaders = new Headers();
-    for (const [name, value] of Object.entries(answer.headers)) {
-      if (typeof value === 'string') responseHeaders.set(name, value);
-    }
-    return new Response(Buffer.concat(chunks), { status: answer.status, headers: responseHeaders });
-  };
-}
-
 function langOf(ctx: KoaContextWithOIDC): 'ja' | 'en' {
   const uiLocales = (ctx.oidc?.params?.ui_locales as string | undefined) ?? undefined;
   return pickLang(uiLocales, ctx.get('accept-language'));
@@ -129,8 +107,7 @@ function configuration(options: ProviderOptions): Configuration {
           return {
             sub: account.id,
             name: account.displayName,
-            email: account.email,
-            email_verified: account.emailVerified,
+            ...(account.email ? { email: account.email, email_verified: account.emailVerified } : {}),
             ...(account.homeTenantCode ? { home_municipality: account.homeTenantCode } : {}),
           };
         },
@@ -187,6 +164,7 @@ function configuration(options: ProviderOptions): Configuration {
 <p><code>${escapeHtml(String(out.error))}</code></p>`,
       );
     },
+    // oidc-provider's outgoing requests (back-channel logout, clients' JWKS) under Machi's policy.
     fetch: policedFetch(options.outbound) as unknown as Configuration['fetch'],
     discovery: { ui_locales_supported: ['ja', 'en'], claims_locales_supported: ['ja', 'en'] },
   };

@@ -1,0 +1,106 @@
+/**
+ * Routes of an upstream login: the login page's button posts to `/interaction/{uid}/upstream/{id}`,
+ * the upstream provider answers at `/login/upstream/{id}/callback` (one fixed redirect URI per
+ * provider, outside the interaction's cookie path), which sends the browser back into the
+ * interaction to finish: link or find the account, then log in.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type Provider from 'oidc-provider';
+import type { Db } from '../../platform/index.ts';
+import type { Details } from '../oidc/interaction-pages.ts';
+import type { Lang } from '../oidc/pages.ts';
+import { INTERACTION_PATH } from '../oidc/provider.ts';
+import { type Upstreams, upstreamAccount } from './flow.ts';
+
+/** The interaction helpers these routes share with the other login methods (interactions.ts). */
+export interface InteractionKit {
+  load(
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<{ provider: Provider; details: Details; clientName: string }>;
+  checkCsrf(uid: string, body: unknown): void;
+  html(reply: FastifyReply, status: number, body: string): FastifyReply;
+  showLogin(details: Details, lang: Lang, clientName: string, error?: string): Promise<string>;
+  login(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    provider: Provider,
+    details: Details,
+    accountId: string,
+    acr: string,
+    amr: string[],
+  ): Promise<FastifyReply>;
+  langOf(details: Details, request: FastifyRequest): Lang;
+}
+
+const MESSAGES = {
+  ja: {
+    unlinked: (name: string) =>
+      `この${name}のアカウントはまだ連携されていません。メールアドレスとパスワードでログインしてから、もう一度${name}でログインすると連携されます。`,
+    noMunicipality: 'お住まいの市区町村はこの基盤に参加していないため、アカウントを作成できませんでした。',
+  },
+  en: {
+    unlinked: (name: string) =>
+      `This ${name} account is not linked yet. Log in with your e-mail address and password, then log in with ${name} again to link it.`,
+    noMunicipality: 'Your municipality does not take part in this platform, so no account could be made.',
+  },
+};
+
+export function registerUpstreamRoutes(
+  app: FastifyInstance,
+  db: Db,
+  upstreams: Upstreams,
+  kit: InteractionKit,
+): void {
+  app.post<{ Params: { uid: string; id: string } }>(
+    `${INTERACTION_PATH}/:uid/upstream/:id`,
+    async (request, reply) => {
+      const { details, clientName } = await kit.load(request, reply);
+      kit.checkCsrf(details.uid, request.body);
+      const provider = upstreams.get(request.params.id);
+      if (!provider) {
+        return kit.html(reply, 404, await kit.showLogin(details, kit.langOf(details, request), clientName));
+      }
+      return reply.redirect((await upstreams.start(db, provider, details.uid)).href, 303);
+    },
+  );
+
+  app.get<{ Params: { id: string } }>('/login/upstream/:id/callback', async (request, reply) => {
+    const provider = upstreams.get(request.params.id);
+    if (!provider) {
+      return reply.code(404).send();
+    }
+    const url = new URL(request.url, upstreams.callbackUrl(provider.id));
+    const { uid, state } = await upstreams.callback(db, provider, url);
+    return reply.redirect(`${INTERACTION_PATH}/${uid}/upstream-done?state=${encodeURIComponent(state)}`, 303);
+  });
+
+  app.get<{ Params: { uid: string }; Querystring: { state?: string } }>(
+    `${INTERACTION_PATH}/:uid/upstream-done`,
+    async (request, reply) => {
+      const { provider, details, clientName } = await kit.load(request, reply);
+      const lang = kit.langOf(details, request);
+      const taken = await upstreams.take(db, details.uid, String(request.query.state ?? ''));
+      if (!taken) {
+        return kit.html(reply, 400, await kit.showLogin(details, lang, clientName));
+      }
+      const found = await upstreamAccount(db, taken.provider, taken.result, details.session?.accountId);
+      if (found.outcome !== 'success') {
+        const message =
+          found.outcome === 'unlinked'
+            ? MESSAGES[lang].unlinked(taken.provider.name[lang])
+            : MESSAGES[lang].noMunicipality;
+        return kit.html(reply, 401, await kit.showLogin(details, lang, clientName, message));
+      }
+      return kit.login(
+        request,
+        reply,
+        provider,
+        details,
+        found.accountId,
+        taken.provider.acr,
+        taken.provider.amr,
+      );
+    },
+  );
+}
