@@ -16,7 +16,7 @@ export interface Measure {
 }
 
 export interface Comparison {
-  group: 'http' | 'startup';
+  group: 'http' | 'startup' | 'identity';
   name: string;
   unit: 'req/s' | 'ms';
   baseline: Measure;

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- http|startup|broker]`: runs each benchmark in turn, prints a table of ratios
+ * `npm run bench [-- http|startup|identity|broker]`: runs each benchmark in turn, prints a table of ratios
  * against baselines measured in the same run, and writes every figure to bench/results/latest.json.
  * Set BENCH_DATABASE_URL (a PostgreSQL server with PostGIS, as a user that may create databases)
  * to also run the HTTP benchmark on PostgreSQL, and the broker benchmark, which needs it.
@@ -15,12 +15,14 @@ import {
   runBrokerBenchmarks,
 } from './broker/index.ts';
 import { runHttpBenchmarks } from './http.ts';
+import { runIdentityBenchmarks } from './identity/index.ts';
 import { type Comparison, formatTable } from './result.ts';
 import { runStartupBenchmarks } from './startup.ts';
 
 const SETTINGS = {
   http: { connections: 10, warmupSeconds: 1, durationSeconds: 3, rounds: 2 },
   startup: { runs: 3 },
+  identity: { connections: 10, durationSeconds: 3, rounds: 2, codes: 600 },
   broker: {
     connections: 10,
     warmupSeconds: 1,
@@ -47,6 +49,7 @@ const brokerRows: BrokerRow[] = [];
 const benchmarks: Record<string, () => Promise<Comparison[]>> = {
   http: () => runHttpBenchmarks({ ...SETTINGS.http, databaseUrl, log }),
   startup: () => runStartupBenchmarks({ ...SETTINGS.startup, log }),
+  identity: () => runIdentityBenchmarks({ ...SETTINGS.identity, databaseUrl, log }),
   broker: async () => {
     if (!databaseUrl) {
       throw new Error('it needs PostgreSQL: set BENCH_DATABASE_URL');

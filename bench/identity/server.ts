@@ -1,0 +1,104 @@
+/**
+ * A server for the identity benchmark, in its own process. `bare`: plain Fastify answering
+ * POST /oidc/token with a token response held in memory (after reading the form, as any token
+ * endpoint must). `machi`: Machi's full stack (PostgreSQL at MACHI_BENCH_DATABASE_URL, else the
+ * embedded database in a temporary folder) with one resident and one confidential client that may
+ * use the code flow and client credentials. Prints one JSON line once listening; stops when
+ * standard input closes.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import formbody from '@fastify/formbody';
+import Fastify from 'fastify';
+import { addAccount, registerClient } from '../../src/identity/index.ts';
+import { buildApp, migrationSources } from '../../src/main.ts';
+import {
+  addTenant,
+  loadConfig,
+  loadMigrations,
+  migrate,
+  openDb,
+  openSecretBox,
+} from '../../src/platform/index.ts';
+import { BENCH_SECRET_KEY, parentGone } from '../child.ts';
+import { PASSWORD, REDIRECT_URI } from './shared.ts';
+
+const TOKEN = {
+  access_token: 'x'.repeat(43),
+  token_type: 'Bearer',
+  expires_in: 600,
+  scope: 'openid',
+  id_token: `${'e'.repeat(100)}.${'p'.repeat(300)}.${'s'.repeat(342)}`,
+};
+
+async function bare(): Promise<{ port: number; close(): Promise<void> }> {
+  const app = Fastify({ logger: false });
+  await app.register(formbody);
+  app.post('/oidc/token', async () => TOKEN);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return { port: (app.server.address() as { port: number }).port, close: () => app.close() };
+}
+
+async function machi() {
+  const databaseUrl = process.env.MACHI_BENCH_DATABASE_URL || undefined;
+  const dataDir = databaseUrl ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'machi-bench-identity-'));
+  // The issuer is in every token, so the port is chosen before the app is built.
+  const probe = Fastify();
+  await probe.listen({ host: '127.0.0.1', port: 0 });
+  const port = (probe.server.address() as { port: number }).port;
+  await probe.close();
+  const config = loadConfig({
+    LOG_LEVEL: 'silent',
+    DEMO_DATA: 'false',
+    PORT: String(port),
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    RATE_LIMIT_MAX: '10000000',
+    MACHI_SECRET_KEY: BENCH_SECRET_KEY,
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATA_DIR: dataDir as string }),
+  });
+  const db = await openDb({ databaseUrl, dataDir, poolSize: config.databasePoolSize });
+  await migrate(db, loadMigrations(migrationSources));
+  await addTenant(db, { code: '040002', name: '宮城県', nameEn: 'Miyagi Prefecture' });
+  await addTenant(db, { code: '041009', name: '仙台市', nameEn: 'Sendai City' });
+  const box = await openSecretBox(config);
+  const email = `bench-${Date.now()}@example.jp`;
+  await addAccount(db, {
+    kind: 'resident',
+    email,
+    displayName: 'ベンチ',
+    password: PASSWORD,
+    homeTenantCode: '041009',
+  });
+  const client = await registerClient(db, box, {
+    tenantCode: '041009',
+    name: 'bench',
+    redirectUris: [REDIRECT_URI],
+    scopes: ['openid', 'profile'],
+    serviceAccess: true,
+  });
+  const app = await buildApp({ config, db, box });
+  await app.listen({ host: '127.0.0.1', port });
+  return {
+    port,
+    email,
+    clientId: client.clientId,
+    clientSecret: client.clientSecret as string,
+    async close() {
+      await app.close();
+      await db.close();
+      if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+const [kind] = process.argv.slice(2);
+if (kind !== 'bare' && kind !== 'machi') {
+  process.stderr.write('usage: identity/server.ts bare | machi\n');
+  process.exit(2);
+}
+const server = kind === 'bare' ? await bare() : await machi();
+const { close, ...announcement } = server;
+process.stdout.write(`${JSON.stringify(announcement)}\n`);
+await parentGone();
+await close();
