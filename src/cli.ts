@@ -20,7 +20,10 @@ import {
   type JpkiConfig,
   listClients,
   loadJpkiConfig,
+  loadMailConfig,
   loadUpstreamConfig,
+  type MailConfig,
+  mailOptions,
   registerClient,
   rotateSigningKeys,
   type StaffRole,
@@ -73,7 +76,12 @@ Settings come from environment variables; see .env.example.`;
 
 type Command = (
   args: string[],
-  config: PlatformConfig & { broker: BrokerConfig; jpki: JpkiConfig; upstream: UpstreamConfig },
+  config: PlatformConfig & {
+    broker: BrokerConfig;
+    jpki: JpkiConfig;
+    upstream: UpstreamConfig;
+    mail: MailConfig;
+  },
 ) => Promise<number>;
 
 /** Opens the database for a one-off command, holding the embedded data folder's lock meanwhile. */
@@ -115,7 +123,14 @@ const start: Command = async (args, config) => {
   const app =
     role === 'worker'
       ? undefined
-      : await buildApp({ config, db, broker: config.broker, jpki: config.jpki, upstream: config.upstream });
+      : await buildApp({
+          config,
+          db,
+          broker: config.broker,
+          jpki: config.jpki,
+          upstream: config.upstream,
+          mail: config.mail,
+        });
   const worker =
     role === 'api'
       ? undefined
@@ -363,12 +378,14 @@ export async function main(argv: string[]): Promise<number> {
   let broker: BrokerConfig;
   let jpki: JpkiConfig;
   let upstream: UpstreamConfig;
+  let mail: MailConfig;
   try {
-    ({ config, broker, jpki, upstream } = readAll({
+    ({ config, broker, jpki, upstream, mail } = readAll({
       config: () => loadConfig(),
       broker: () => loadBrokerConfig(process.env, process.env.HOST?.trim() || '127.0.0.1'),
       jpki: () => loadJpkiConfig(process.env),
       upstream: () => loadUpstreamConfig(process.env),
+      mail: () => loadMailConfig(process.env),
     }));
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -377,11 +394,15 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw error;
   }
-  for (const warning of [...configWarnings(config), ...optionWarnings(brokerOptions, broker)]) {
+  for (const warning of [
+    ...configWarnings(config),
+    ...optionWarnings(brokerOptions, broker),
+    ...optionWarnings(mailOptions, mail),
+  ]) {
     process.stderr.write(`WARNING: ${warning}\n`);
   }
   try {
-    return await command(args, { ...config, broker, jpki, upstream });
+    return await command(args, { ...config, broker, jpki, upstream, mail });
   } catch (error) {
     if (error instanceof AppError && error.status < 500) {
       process.stderr.write(`machi: ${error.message}\n`);

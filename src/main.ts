@@ -16,11 +16,14 @@ import {
   loadBrokerConfig,
 } from './broker/index.ts';
 import {
+  identityJobHandlers,
   identityMigrations,
   identityPlugin,
   type JpkiConfig,
   loadJpkiConfig,
+  loadMailConfig,
   loadUpstreamConfig,
+  type MailConfig,
   type UpstreamConfig,
 } from './identity/index.ts';
 import {
@@ -55,10 +58,13 @@ export const migrationSources: MigrationSource[] = [platformMigrations, identity
 export function jobHandlers(
   db: Db,
   broker: BrokerConfig,
-  config: Pick<PlatformConfig, 'publicUrl' | 'outboundPrivate' | 'outboundAllow'>,
+  config: Pick<PlatformConfig, 'publicUrl' | 'outboundPrivate' | 'outboundAllow'> & { mail?: MailConfig },
 ): Record<string, JobHandler> {
   const outbound = new OutboundPolicy(config);
-  return { ...brokerJobHandlers(db, broker, { outbound, publicUrl: config.publicUrl }) };
+  return {
+    ...brokerJobHandlers(db, broker, { outbound, publicUrl: config.publicUrl }),
+    ...identityJobHandlers(db, { mail: config.mail ?? loadMailConfig({}), publicUrl: config.publicUrl }),
+  };
 }
 
 export const WEB_DIST = fileURLToPath(new URL('../web/dist', import.meta.url));
@@ -76,6 +82,8 @@ export interface AppOptions {
   jpki?: JpkiConfig;
   /** Upstream OpenID providers (default: none). */
   upstream?: UpstreamConfig;
+  /** Mail to residents (default: off, no SMTP server). */
+  mail?: MailConfig;
   /** Seals secrets at rest (default: from MACHI_SECRET_KEY, or the key kept in DATA_DIR). */
   box?: SecretBox;
 }
@@ -115,6 +123,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     contentSecurityPolicy: {
       directives: {
         'img-src': ["'self'", 'data:'],
+        // The login and consent forms end in a redirect to the service's own site, which a
+        // form-action 'self' would block (browsers apply it to the redirects after a submit).
+        'form-action': null,
         'upgrade-insecure-requests': config.production ? [] : null,
       },
     },
@@ -151,6 +162,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     outbound: new OutboundPolicy(config),
     jpki: options.jpki ?? loadJpkiConfig({}),
     upstream: options.upstream ?? loadUpstreamConfig({}),
+    mail: options.mail ?? loadMailConfig({}),
   });
   await brokerPlugin(app, {
     db,

@@ -15,6 +15,8 @@ const AUDIT_KINDS = [
   'key-rotated',
   'account-created',
   'account-deleted',
+  'email-verified',
+  'municipality-changed',
   'password-reset',
   'totp-enrolled',
   'passkey-registered',

@@ -20,7 +20,8 @@ export {
 } from './oidc/clients.ts';
 export { ensureSigningKeys, type Rotation, rotateSigningKeys } from './oidc/keys.ts';
 export { generatePassword, hashPassword, verifyPassword } from './passwords.ts';
-export { identityPlugin, issuerOf, OIDC_PATH } from './plugin.ts';
+export { identityJobHandlers, identityPlugin, issuerOf, OIDC_PATH } from './plugin.ts';
+export { loadMailConfig, type MailConfig, mailOptions } from './self-service/index.ts';
 export { loadUpstreamConfig, type UpstreamConfig, upstreamOptions } from './upstream/config.ts';
 
 export const identityMigrations: MigrationSource = {

@@ -1,7 +1,7 @@
 /**
  * The identity capability's HTTP face: the OpenID provider under `/oidc` (discovery, JWKS,
- * authorization, token, userinfo, introspection, revocation, logout) and its login and consent
- * pages. The provider is rebuilt when a key rotation commits anywhere, so every API process signs
+ * authorization, token, userinfo, introspection, revocation, logout), its login and consent
+ * pages, and the residents' self-service pages under `/account`. The provider is rebuilt when a key rotation commits anywhere, so every API process signs
  * with the same key.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -9,12 +9,20 @@ import formbody from '@fastify/formbody';
 import middie from '@fastify/middie';
 import type { FastifyInstance } from 'fastify';
 import type Provider from 'oidc-provider';
-import type { Db, OutboundPolicy, SecretBox } from '../platform/index.ts';
+import type { Db, JobHandler, OutboundPolicy, SecretBox } from '../platform/index.ts';
 import { createJpkiVerifier, type JpkiConfig, sweepJpkiChallenges } from './jpki/index.ts';
+import { sweepPasskeyChallenges } from './login/passkey.ts';
 import { sweepOidcModels } from './oidc/adapter.ts';
 import { registerInteractions } from './oidc/interactions.ts';
 import { ensureSigningKeys, KEYS_CHANNEL, loadSigningKeys } from './oidc/keys.ts';
 import { createProvider } from './oidc/provider.ts';
+import {
+  MAIL_QUEUE,
+  type MailConfig,
+  mailJobHandler,
+  selfServiceRoutes,
+  sweepAccountTokens,
+} from './self-service/index.ts';
 import { sweepLoginThrottle } from './throttle.ts';
 import type { UpstreamConfig } from './upstream/config.ts';
 import { Upstreams } from './upstream/flow.ts';
@@ -32,6 +40,8 @@ export interface IdentityOptions {
   jpki: JpkiConfig;
   /** Upstream OpenID providers residents may log in through (none by default). */
   upstream: UpstreamConfig;
+  /** Mail to residents (registration, password reset); without an SMTP server it is off. */
+  mail: MailConfig;
 }
 
 /** The issuer of this deployment: one for every municipality it serves. */
@@ -69,9 +79,13 @@ export async function identityPlugin(app: FastifyInstance, options: IdentityOpti
     },
   });
   const sweeper = setInterval(() => {
-    Promise.all([sweepOidcModels(db), sweepJpkiChallenges(db), sweepLoginThrottle(db)]).catch((error) =>
-      app.log.warn({ err: error }, 'sweeping expired identity rows failed'),
-    );
+    Promise.all([
+      sweepOidcModels(db),
+      sweepJpkiChallenges(db),
+      sweepPasskeyChallenges(db),
+      sweepLoginThrottle(db),
+      sweepAccountTokens(db),
+    ]).catch((error) => app.log.warn({ err: error }, 'sweeping expired identity rows failed'));
   }, SWEEP_INTERVAL_MS);
   sweeper.unref();
   app.addHook('onClose', async () => {
@@ -91,4 +105,18 @@ export async function identityPlugin(app: FastifyInstance, options: IdentityOpti
       upstreams: new Upstreams(options.upstream.providers, options.outbound, options.publicUrl),
     });
   });
+  await app.register(selfServiceRoutes, {
+    db,
+    box,
+    publicUrl: options.publicUrl,
+    mailOn: options.mail.smtpUrl !== undefined,
+  });
+}
+
+/** Job handlers of identity, by queue name: the mail to residents. */
+export function identityJobHandlers(
+  db: Db,
+  options: { mail: MailConfig; publicUrl: string },
+): Record<string, JobHandler> {
+  return { [MAIL_QUEUE]: mailJobHandler(db, options) };
 }

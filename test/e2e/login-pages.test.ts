@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import * as oidc from 'openid-client';
 import { type Browser, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
 import {
   addResident,
@@ -120,6 +121,8 @@ describe('login and consent pages at a phone size', () => {
     try {
       await page.waitForURL((url) => url.href.startsWith(rp.redirectUri), { timeout: 10_000 });
     } catch (error) {
+      // Chromium reports a blocked navigation on the console just after it aborts it.
+      await page.waitForEvent('console', { timeout: 1000 }).catch(() => undefined);
       const errors = consoleErrors.filter((e) => e.startsWith(page.url()));
       assert.fail(
         `the browser did not reach the service (${(error as Error).message.split('\n')[0]}); still at ${page.url()}; console: ${JSON.stringify(errors)}`,
@@ -209,7 +212,7 @@ describe('login and consent pages at a phone size', () => {
     assert.equal(await page.locator('main > header').textContent(), 'Machi 共通ID');
     assert.match(
       (await page.locator('main').textContent()) ?? '',
-      new RegExp(`${SERVICE} を利用するためにログインしてください。`),
+      new RegExp(`「${SERVICE}」を利用するためにログインしてください。`),
     );
     await page.getByRole('button', { name: 'やめる', exact: true }).waitFor();
     await assertFitsPhone(page);
@@ -221,7 +224,7 @@ describe('login and consent pages at a phone size', () => {
     assert.equal(await page.title(), '情報提供の確認 - Machi 共通ID');
     assert.match(
       (await page.locator('main').textContent()) ?? '',
-      new RegExp(`${SERVICE} に次の情報を提供します。よろしいですか。`),
+      new RegExp(`「${SERVICE}」に次の情報を提供します。よろしいですか。`),
     );
     assert.deepEqual(await sharedItems(page), [
       '利用者を識別する番号（サービスごとに異なります）',
@@ -241,7 +244,10 @@ describe('login and consent pages at a phone size', () => {
     assert.ok(callbacks.includes(`${callback.pathname}${callback.search}`), 'the service page was loaded');
     // The code is a real one: the service exchanges it for tokens about this resident.
     const tokens = await exchange(rp, flow, callback.href);
-    assert.equal(tokens.claims()?.email, resident.email);
+    const sub = tokens.claims()?.sub;
+    assert.ok(sub, 'the ID token names no subject');
+    const info = await oidc.fetchUserInfo(rp.config, tokens.access_token, sub);
+    assert.equal(info.email, resident.email);
     await page.context().close();
   });
 
@@ -256,6 +262,9 @@ describe('login and consent pages at a phone size', () => {
     await heading(page, 'ログイン');
     assert.equal(await htmlLang(page), 'ja');
     assert.equal(await page.getByLabel('パスワード', { exact: true }).inputValue(), '');
+    const email = page.getByLabel('メールアドレス', { exact: true });
+    assert.equal(await email.inputValue(), resident.email, 'the e-mail address typed is kept');
+    assert.equal(await email.getAttribute('aria-invalid'), 'true');
     await assertFitsPhone(page);
     await screenshot(page, 'oidc-login-error-ja');
     await assertAccessible(page, 'login with error (ja)');

@@ -74,7 +74,7 @@ describe('OpenID provider', () => {
     const flowA = await startFlow(a);
     await browser.follow(flowA.authorizationUrl, a.redirectUri);
     assert.match(browser.lastPage, /<html lang="ja">/);
-    assert.match(browser.lastPage, /遠隔診療サービス を利用するためにログインしてください/);
+    assert.match(browser.lastPage, /「遠隔診療サービス」を利用するためにログインしてください/);
     const tokensA = await exchange(a, flowA, await loginAndConsent(browser, rig.baseUrl, a, resident.email));
     const claimsA = tokensA.claims();
     assert.ok(claimsA);
@@ -84,7 +84,7 @@ describe('OpenID provider', () => {
     const flowB = await startFlow(b);
     await browser.follow(flowB.authorizationUrl, b.redirectUri);
     assert.doesNotMatch(browser.lastPage, /name="password"/, 'no password is asked the second time');
-    assert.match(browser.lastPage, /母子手帳アプリ に次の情報を提供します/);
+    assert.match(browser.lastPage, /「母子手帳アプリ」に次の情報を提供します/);
     const { csrf, actions } = browser.form();
     const callback = await browser.follow(
       `${rig.baseUrl}${actions.find((x) => x.endsWith('/confirm'))}`,

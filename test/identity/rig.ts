@@ -10,6 +10,7 @@ import * as oidc from 'openid-client';
 import {
   addAccount,
   type JpkiConfig,
+  type MailConfig,
   type NewClient,
   registerClient,
   type UpstreamConfig,
@@ -32,16 +33,29 @@ export interface IdentityRig {
 
 export async function startIdentityRig(
   overrides: Record<string, string> = {},
-  options: { jpki?: JpkiConfig; upstream?: UpstreamConfig } = {},
+  options: {
+    jpki?: JpkiConfig;
+    upstream?: UpstreamConfig;
+    mail?: MailConfig;
+    /** PUBLIC_URL's host name (WebAuthn refuses an IP address: passkey tests use `localhost`). */
+    host?: string;
+  } = {},
 ): Promise<IdentityRig> {
   const testDb = await createTestDb();
   await addTenant(testDb.db, { code: '040002', name: '宮城県', nameEn: 'Miyagi Prefecture' });
   await addTenant(testDb.db, { code: '041009', name: '仙台市', nameEn: 'Sendai City' });
   const port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
+  const baseUrl = `http://${options.host ?? '127.0.0.1'}:${port}`;
   const config = testConfig({ PORT: String(port), PUBLIC_URL: baseUrl, ...overrides });
   const box = await openSecretBox(config);
-  const app = await buildApp({ config, db: testDb.db, box, jpki: options.jpki, upstream: options.upstream });
+  const app = await buildApp({
+    config,
+    db: testDb.db,
+    box,
+    jpki: options.jpki,
+    upstream: options.upstream,
+    mail: options.mail,
+  });
   await app.listen({ host: '127.0.0.1', port });
   return {
     baseUrl,

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { brokerOptions, loadBrokerConfig } from '../../src/broker/index.ts';
-import { jpkiOptions, upstreamOptions } from '../../src/identity/index.ts';
+import { jpkiOptions, mailOptions, upstreamOptions } from '../../src/identity/index.ts';
 import {
   ConfigError,
   configWarnings,
@@ -21,6 +21,7 @@ function currentEnvExample(): string {
     { title: 'NGSI-LD broker', options: brokerOptions as never },
     { title: 'My Number Card login', options: jpkiOptions as never },
     { title: 'Upstream login', options: upstreamOptions as never },
+    { title: 'Mail to residents', options: mailOptions as never },
   );
 }
 
@@ -99,7 +100,13 @@ describe('configuration', () => {
 
   it('documents every setting in the README', () => {
     const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-    for (const option of [...platformOptions, ...brokerOptions, ...jpkiOptions, ...upstreamOptions]) {
+    for (const option of [
+      ...platformOptions,
+      ...brokerOptions,
+      ...jpkiOptions,
+      ...upstreamOptions,
+      ...mailOptions,
+    ]) {
       assert.match(readme, new RegExp(`\\| \`${option.env}\` \\|`), `${option.env} is in the README's table`);
     }
   });

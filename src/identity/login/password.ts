@@ -6,6 +6,7 @@
 import type { Db, SecretBox } from '../../platform/index.ts';
 import { type Account, authenticatePassword } from '../accounts.ts';
 import { recordAudit } from '../audit.ts';
+import { awaitsEmailVerification } from '../self-service/store.ts';
 import { loginAllowed, recordLoginFailure, recordLoginSuccess } from '../throttle.ts';
 import { hasTotp, verifyTotp } from '../totp.ts';
 
@@ -21,7 +22,9 @@ export type PasswordOutcome =
   | { outcome: 'wrong' }
   | { outcome: 'locked'; retryAfterSeconds: number }
   /** Staff must use a second factor and this account has none enrolled. */
-  | { outcome: 'needs-second-factor' };
+  | { outcome: 'needs-second-factor' }
+  /** The password was right, but the resident registered themselves and has not verified the e-mail address. */
+  | { outcome: 'unverified'; account: Account };
 
 async function failed(db: Db, key: string, attempt: Attempt, method: string, accountId?: string) {
   const { accountLocked, ipLocked, lockedForSeconds } = await recordLoginFailure(db, {
@@ -63,6 +66,17 @@ export async function checkPassword(
     return { outcome: 'wrong' };
   }
   await recordLoginSuccess(db, { account: key });
+  if (await awaitsEmailVerification(db, account.id)) {
+    await recordAudit(db, {
+      kind: 'login-failed',
+      outcome: 'failure',
+      accountId: account.id,
+      clientId: attempt.clientId,
+      ip: attempt.ip,
+      detail: { method: 'password', reason: 'e-mail address not verified' },
+    });
+    return { outcome: 'unverified', account };
+  }
   if (await hasTotp(db, account.id)) {
     return { outcome: 'totp', account };
   }

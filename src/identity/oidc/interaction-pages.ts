@@ -4,7 +4,7 @@
  */
 import type Provider from 'oidc-provider';
 import type { UpstreamProvider } from '../upstream/config.ts';
-import { errorBox, escapeHtml, hidden, type Lang, page, textOf } from './pages.ts';
+import { errorBox, escapeHtml, hidden, japaneseName, type Lang, page, textOf } from './pages.ts';
 import { passkeyLoginSection } from './passkey-pages.ts';
 import { INTERACTION_PATH } from './provider.ts';
 
@@ -62,7 +62,13 @@ export function loginPage(
   lang: Lang,
   csrf: string,
   clientName: string,
-  options: { error?: string; card?: CardChallenge; upstreams?: UpstreamProvider[]; passkey?: boolean } = {},
+  options: {
+    error?: string;
+    email?: string;
+    card?: CardChallenge;
+    upstreams?: UpstreamProvider[];
+    passkey?: boolean;
+  } = {},
 ): string {
   const t = textOf(lang);
   const stepUp = details.prompt.reasons.includes('acr_values') && details.session ? `<p>${t.stepUp}</p>` : '';
@@ -70,13 +76,13 @@ export function loginPage(
   return page(
     lang,
     t.loginTitle,
-    `<p>${escapeHtml(t.loginLead(clientName))}</p>${stepUp}${errorBox(options.error)}
+    `<p>${t.loginLead(japaneseName(lang, clientName))}</p>${stepUp}${errorBox(options.error)}
 <form method="post" action="${action}/login" novalidate>${hidden('csrf', csrf)}
 <label for="email">${t.email}</label>
-<input id="email" name="email" type="email" autocomplete="username" required value="${escapeHtml(String(details.params.login_hint ?? ''))}">
+<input id="email" name="email" type="email" autocomplete="username" required value="${escapeHtml(options.email ?? String(details.params.login_hint ?? ''))}"${options.error ? ' aria-invalid="true" aria-describedby="login-error"' : ''}>
 <label for="password">${t.password}</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required>
-<button class="primary" type="submit">${t.submitLogin}</button></form>
+<button class="primary" type="submit">${t.submitLogin}</button></form>${t.accountLinks}
 ${options.passkey ? passkeyLoginSection(lang, details.uid, csrf) : ''}
 ${options.card ? cardSection(lang, action, csrf, options.card) : ''}
 ${(options.upstreams ?? []).map((u) => upstreamButton(lang, action, csrf, u)).join('')}
@@ -113,7 +119,7 @@ export function consentPage(details: Details, lang: Lang, csrf: string, clientNa
   return page(
     lang,
     t.consentTitle,
-    `<p>${escapeHtml(t.consentLead(clientName))}</p>
+    `<p>${t.consentLead(japaneseName(lang, clientName))}</p>
 <ul>${scopes.map((s) => `<li>${escapeHtml(t.scopes[s] as string)}</li>`).join('')}</ul>
 <form method="post" action="${action}/confirm">${hidden('csrf', csrf)}<button class="primary" type="submit">${t.allow}</button></form>
 <form method="post" action="${action}/abort">${hidden('csrf', csrf)}<button class="secondary" type="submit">${t.deny}</button></form>`,

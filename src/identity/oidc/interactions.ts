@@ -157,12 +157,19 @@ export function registerInteractions(app: FastifyInstance, deps: InteractionDeps
     }
   };
 
-  const showLogin = async (details: Details, lang: Lang, clientName: string, error?: string) => {
+  const showLogin = async (
+    details: Details,
+    lang: Lang,
+    clientName: string,
+    error?: string,
+    email?: string,
+  ) => {
     const card = deps.jpki
       ? await issueChallenge(deps.db, { seconds: deps.jpki.challengeSeconds })
       : undefined;
     return loginPage(details, lang, csrfToken(csrfKey, details.uid), clientName, {
       error,
+      email,
       card,
       upstreams: deps.upstreams.list(),
       passkey: passkeys.enabled,
@@ -187,7 +194,14 @@ export function registerInteractions(app: FastifyInstance, deps: InteractionDeps
     return passkeys.afterLogin(request, reply, provider, details, { accountId, acr, amr, remember: true });
   };
   const passkeys = registerPasskeyRoutes(app, deps, {
-    load, checkCsrf, html, showLogin, login, finish, langOf, attemptOf,
+    load,
+    checkCsrf,
+    html,
+    showLogin,
+    login,
+    finish,
+    langOf,
+    attemptOf,
     csrf: (uid) => csrfToken(csrfKey, uid),
   });
   registerUpstreamRoutes(app, deps.db, deps.upstreams, { load, checkCsrf, html, showLogin, login, langOf });
@@ -232,8 +246,14 @@ export function registerInteractions(app: FastifyInstance, deps: InteractionDeps
           );
         case 'needs-second-factor':
           return html(reply, 403, await showLogin(details, lang, clientName, m.needsSecondFactor));
+        case 'unverified':
+          return html(reply, 403, await showLogin(details, lang, clientName, textOf(lang).unverified));
         default:
-          return html(reply, 401, await showLogin(details, lang, clientName, m.wrong));
+          return html(
+            reply,
+            401,
+            await showLogin(details, lang, clientName, m.wrong, String(request.body?.email ?? '')),
+          );
       }
     },
   );

@@ -10,13 +10,13 @@ const TEXT = {
   ja: {
     brand: 'Machi 共通ID',
     loginTitle: 'ログイン',
-    loginLead: (client: string) => `${client} を利用するためにログインしてください。`,
+    loginLead: (client: string) => `「${client}」を利用するためにログインしてください。`,
     email: 'メールアドレス',
     password: 'パスワード',
     submitLogin: 'ログインする',
     cancel: 'やめる',
     consentTitle: '情報提供の確認',
-    consentLead: (client: string) => `${client} に次の情報を提供します。よろしいですか。`,
+    consentLead: (client: string) => `「${client}」に次の情報を提供します。よろしいですか。`,
     allow: '許可する',
     deny: '許可しない',
     logoutTitle: 'ログアウト',
@@ -26,6 +26,11 @@ const TEXT = {
     errorTitle: 'エラー',
     stepUp: 'このサービスには、より確かな本人確認（マイナンバーカードなど）が必要です。',
     switchLang: 'English',
+    unverified:
+      'メールアドレスの確認が済んでいません。登録のときに届いたメールのリンクを開いてください。メールが見つからない場合は、下の「確認メールの再送」から送り直せます。',
+    // The self-service pages (identity/self-service), linked under the login form.
+    accountLinks:
+      '<ul class="links"><li><a href="/account/register?lang=ja">新規登録</a></li><li><a href="/account/reset?lang=ja">パスワードを忘れた方</a></li><li><a href="/account/verify/resend?lang=ja">確認メールの再送</a></li></ul>',
     scopes: {
       openid: '利用者を識別する番号（サービスごとに異なります）',
       profile: '氏名',
@@ -55,6 +60,10 @@ const TEXT = {
     errorTitle: 'Error',
     stepUp: 'This service needs a stronger proof of identity (such as the My Number Card).',
     switchLang: '日本語',
+    unverified:
+      'Your e-mail address is not confirmed yet. Open the link in the mail we sent when you registered. If you cannot find it, use "Send the confirmation mail again" below.',
+    accountLinks:
+      '<ul class="links"><li><a href="/account/register?lang=en">Register</a></li><li><a href="/account/reset?lang=en">Forgot your password?</a></li><li><a href="/account/verify/resend?lang=en">Send the confirmation mail again</a></li></ul>',
     scopes: {
       openid: 'A number that identifies you (different for each service)',
       profile: 'Your name',
@@ -95,10 +104,16 @@ h1{font-size:1.5rem;margin:.2rem 0 1rem}
 .card{background:#fff;border-radius:12px;padding:1.25rem;box-shadow:0 1px 3px rgba(0,0,0,.12)}
 label{display:block;font-weight:600;margin-top:1rem}
 input{width:100%;font-size:1.1rem;padding:.75rem;border:2px solid #6b7280;border-radius:8px;margin-top:.25rem}
-input:focus,button:focus,a:focus{outline:3px solid #f59e0b;outline-offset:2px}
+input,button{font:inherit}
+input:focus,button:focus,a:focus{outline:3px solid #b45309;outline-offset:2px}
 button{width:100%;font-size:1.1rem;padding:.85rem;border-radius:8px;border:0;margin-top:1.25rem;cursor:pointer}
 .primary{background:#0b5394;color:#fff}.secondary{background:#e5e7eb;color:#111}
 .error{background:#fdecea;color:#8a1c12;border-left:5px solid #c62828;padding:.75rem;border-radius:6px}
+select{width:100%;font:inherit;padding:.75rem;border:2px solid #6b7280;border-radius:8px;margin-top:.25rem;background:#fff}
+select:focus{outline:3px solid #b45309;outline-offset:2px}.hint{font-size:1rem;color:#374151;margin:.25rem 0 0}
+.check{display:flex;gap:.6rem;align-items:flex-start}.check input{width:1.5rem;height:1.5rem;margin-top:.2rem;flex:none}
+.danger{background:#b91c1c;color:#fff}.links,nav ul{list-style:none;padding:0;margin:1.25rem 0 0;font-size:1rem}
+.links a,nav ul a{display:inline-flex;align-items:center;min-height:44px;padding:.25rem 0}
 ul{padding-left:1.25rem}footer{margin-top:1.5rem;text-align:center;font-size:1rem}a{color:#0b5394}
 `;
 
@@ -115,9 +130,14 @@ export function page(lang: Lang, title: string, body: string, switchHref?: strin
 }
 
 export function errorBox(message: string | undefined): string {
-  return message ? `<p class="error" role="alert">${escapeHtml(message)}</p>` : '';
+  return message ? `<p class="error" role="alert" id="login-error">${escapeHtml(message)}</p>` : '';
 }
 
 export function hidden(name: string, value: string): string {
   return `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`;
+}
+
+/** A name in Japanese (a service's, a municipality's) inside text of another language. */
+export function japaneseName(lang: Lang, name: string): string {
+  return lang === 'ja' ? escapeHtml(name) : `<span lang="ja">${escapeHtml(name)}</span>`;
 }
