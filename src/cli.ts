@@ -61,7 +61,7 @@ const USAGE = `Usage: machi <command>
                                   class entity types of a tenant (comma lists of short names or
                                   IRIs): public = readable without a token, personal = residents'
                                   personal data, unmark = neither; prints the tenant's classes
-  user add --tenant <code> --email <e-mail> --name <name> [--role admin|editor|viewer]
+  user add --tenant <code> --email <e-mail> --name <name> [--role admin|editor|approver|health-officer|disaster-officer|viewer]
                                   add a staff account; its password is printed once
   client add --tenant <code> --name <name> --redirect-uri <uri>… [--scope <scopes>]
          [--public] [--service] [--backchannel-logout-uri <uri>] [--post-logout-redirect-uri <uri>…]

@@ -6,8 +6,16 @@ import { BadRequest, Conflict, type Db, type Queryable } from '../platform/index
 import { generatePassword, hashPassword, verifyPassword } from './passwords.ts';
 
 export type AccountKind = 'resident' | 'staff';
-export type StaffRole = 'admin' | 'editor' | 'viewer';
-export const STAFF_ROLES: readonly StaffRole[] = ['admin', 'editor', 'viewer'];
+/** Roles a staff member holds in one tenant (tenant admin, editor, approver, health and disaster officers). */
+export type StaffRole = 'admin' | 'editor' | 'approver' | 'health-officer' | 'disaster-officer' | 'viewer';
+export const STAFF_ROLES: readonly StaffRole[] = [
+  'admin',
+  'editor',
+  'approver',
+  'health-officer',
+  'disaster-officer',
+  'viewer',
+];
 
 export interface Account {
   id: string;

@@ -22,6 +22,7 @@ export { ensureSigningKeys, type Rotation, rotateSigningKeys } from './oidc/keys
 export { generatePassword, hashPassword, verifyPassword } from './passwords.ts';
 export { identityJobHandlers, identityPlugin, issuerOf, OIDC_PATH } from './plugin.ts';
 export { loadMailConfig, type MailConfig, mailOptions } from './self-service/index.ts';
+export { allows, requireStaff, STAFF_PERMISSIONS, type StaffAction, staffRoles } from './staff-access.ts';
 export { loadUpstreamConfig, type UpstreamConfig, upstreamOptions } from './upstream/config.ts';
 
 export const identityMigrations: MigrationSource = {

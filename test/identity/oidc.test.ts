@@ -8,6 +8,7 @@ import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
+import { listAuditEvents } from '../../src/identity/audit.ts';
 import { ACR_VALUES, rotateSigningKeys } from '../../src/identity/index.ts';
 import {
   addResident,
@@ -305,5 +306,29 @@ describe('OpenID provider', () => {
     );
     assert.equal(header.kid, rotation.current);
     assert.ok(service);
+    const audited = await listAuditEvents(rig.testDb.db, { kinds: ['key-rotated'], limit: 1 });
+    assert.equal((audited[0]?.detail as { current?: string } | undefined)?.current, rotation.current);
+  });
+
+  it('keeps single sign-on across a restart: sessions and grants are in the database', async () => {
+    const resident = await addResident(rig);
+    const a = await relyingParty(rig, { redirectUri: 'http://127.0.0.1:9/restart/callback' });
+    const browser = new Browser();
+    const flow = await startFlow(a);
+    await browser.follow(flow.authorizationUrl, a.redirectUri);
+    const before = (
+      await exchange(a, flow, await loginAndConsent(browser, rig.baseUrl, a, resident.email))
+    ).claims();
+    const consents = await listAuditEvents(rig.testDb.db, {
+      accountId: resident.id,
+      kinds: ['consent-granted'],
+      limit: 5,
+    });
+    assert.equal(consents.length, 1, 'the consent is audited');
+    await rig.restart();
+    const again = await startFlow(a);
+    const callback = await browser.follow(again.authorizationUrl, a.redirectUri);
+    assert.ok(callback.startsWith(a.redirectUri), 'no login page, no consent page after the restart');
+    assert.equal((await exchange(a, again, callback)).claims()?.sub, before?.sub);
   });
 });

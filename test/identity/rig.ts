@@ -28,6 +28,8 @@ export interface IdentityRig {
   app: FastifyInstance;
   testDb: TestDb;
   box: SecretBox;
+  /** Stops the app and starts a new one on the same database and port, as a restart would. */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -48,26 +50,34 @@ export async function startIdentityRig(
   const baseUrl = `http://${options.host ?? '127.0.0.1'}:${port}`;
   const config = testConfig({ PORT: String(port), PUBLIC_URL: baseUrl, ...overrides });
   const box = await openSecretBox(config);
-  const app = await buildApp({
-    config,
-    db: testDb.db,
-    box,
-    jpki: options.jpki,
-    upstream: options.upstream,
-    mail: options.mail,
-  });
-  await app.listen({ host: '127.0.0.1', port });
-  return {
+  const start = async () => {
+    const app = await buildApp({
+      config,
+      db: testDb.db,
+      box,
+      jpki: options.jpki,
+      upstream: options.upstream,
+      mail: options.mail,
+    });
+    await app.listen({ host: '127.0.0.1', port });
+    return app;
+  };
+  const rig: IdentityRig = {
     baseUrl,
     issuer: `${baseUrl}/oidc`,
-    app,
+    app: await start(),
     testDb,
     box,
+    async restart() {
+      await rig.app.close();
+      rig.app = await start();
+    },
     async close() {
-      await app.close();
+      await rig.app.close();
       await testDb.close();
     },
   };
+  return rig;
 }
 
 let residents = 0;

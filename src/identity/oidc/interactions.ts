@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
 import type { Db, SecretBox } from '../../platform/index.ts';
+import { recordAudit } from '../audit.ts';
 import { issueChallenge, JpkiError, type JpkiVerifier } from '../jpki/index.ts';
 import { cardLogin } from '../login/card.ts';
 import { auditLogin, checkPassword, checkTotp } from '../login/password.ts';
@@ -330,6 +331,14 @@ export function registerInteractions(app: FastifyInstance, deps: InteractionDeps
     const { provider, details } = await load(request, reply);
     checkCsrf(details.uid, request.body);
     const grantId = await grantConsent(provider, details);
+    await recordAudit(deps.db, {
+      kind: 'consent-granted',
+      outcome: 'success',
+      accountId: details.session?.accountId,
+      clientId: details.params.client_id as string,
+      ip: request.ip,
+      detail: { scope: String(details.params.scope ?? '') },
+    });
     return finish(request, reply, provider, { consent: { grantId } });
   });
 

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { Db, Queryable, SecretBox } from '../../platform/index.ts';
+import { recordAudit } from '../audit.ts';
 
 const PURPOSE = 'identity.signing-key';
 const ALG = 'RS256';
@@ -68,12 +69,14 @@ export async function rotateSigningKeys(db: Db, box: SecretBox): Promise<Rotatio
       [RETIRED_KEY_DAYS],
     );
     await tx.query('select pg_notify($1, $2)', [KEYS_CHANNEL, 'rotated']);
-    return {
+    const rotation = {
       current: promoted.rows[0]?.kid as string,
       next,
       retired: retired.rows[0]?.kid,
       dropped: dropped.rowCount,
     };
+    await recordAudit(tx, { kind: 'key-rotated', outcome: 'success', detail: { ...rotation } });
+    return rotation;
   });
 }
 
