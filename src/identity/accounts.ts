@@ -77,26 +77,11 @@ export async function addAccount(db: Queryable, input: NewAccount): Promise<Acco
 }
 
 export async function findAccountByEmail(db: Queryable, email: string): Promise<Account | undefined> {
-  const { rows } = await db.query<{
-    id: string;
-    kind: AccountKind;
-    email: string;
-    display_name: string;
-    home_tenant_id: string | null;
-  }>(
-    'select id, kind, email, display_name, home_tenant_id from identity.accounts where lower(email) = lower($1)',
+  const { rows } = await db.query<{ id: string }>(
+    'select id from identity.accounts where lower(email) = lower($1)',
     [email],
   );
-  const row = rows[0];
-  return row
-    ? {
-        id: row.id,
-        kind: row.kind,
-        email: row.email,
-        displayName: row.display_name,
-        homeTenantCode: row.home_tenant_id,
-      }
-    : undefined;
+  return rows[0] ? findAccountById(db, rows[0].id) : undefined;
 }
 
 /** Gives a staff account a role in the tenant. */

@@ -19,11 +19,11 @@ import {
   relyingPartyOf,
   verifyPasskeyLogin,
 } from '../login/passkey.ts';
-import type { Attempt } from '../login/password.ts';
 import { ACR } from './assurance.ts';
+import type { InteractionHelpers } from './interaction-helpers.ts';
 import type { Details } from './interaction-pages.ts';
 import type { InteractionDeps } from './interactions.ts';
-import { type Lang, textOf } from './pages.ts';
+import { textOf } from './pages.ts';
 import { PASSKEY_SCRIPT_PATH, passkeyOfferPage, passkeyText } from './passkey-pages.ts';
 import { INTERACTION_PATH } from './provider.ts';
 
@@ -38,36 +38,6 @@ export const PASSKEY_AMR = ['hwk', 'user'];
 const SCRIPT = readFileSync(new URL('./assets/passkey.js', import.meta.url), 'utf8');
 
 type Login = NonNullable<InteractionResults['login']>;
-
-/** What the interaction routes lend the passkey routes, so both behave alike. */
-export interface InteractionHelpers {
-  load(
-    request: FastifyRequest,
-    reply: FastifyReply,
-  ): Promise<{ provider: Provider; details: Details; clientName: string }>;
-  checkCsrf(uid: string, body: unknown): void;
-  csrf(uid: string): string;
-  html(reply: FastifyReply, status: number, body: string): FastifyReply;
-  showLogin(details: Details, lang: Lang, clientName: string, error?: string): Promise<string>;
-  /** Audits the login and finishes the interaction (or offers a passkey first). */
-  login(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    provider: Provider,
-    details: Details,
-    accountId: string,
-    acr: string,
-    amr: string[],
-  ): Promise<FastifyReply>;
-  finish(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    provider: Provider,
-    result: InteractionResults,
-  ): Promise<FastifyReply>;
-  langOf(details: Details, request: FastifyRequest): Lang;
-  attemptOf(request: FastifyRequest, details: Details): Attempt;
-}
 
 export interface PasskeyRoutes {
   /** False when PUBLIC_URL's host is an IP address, which browsers refuse as a WebAuthn RP ID. */

@@ -4,34 +4,16 @@
  * provider, outside the interaction's cookie path), which sends the browser back into the
  * interaction to finish: link or find the account, then log in.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type Provider from 'oidc-provider';
+import type { FastifyInstance } from 'fastify';
 import type { Db } from '../../platform/index.ts';
-import type { Details } from '../oidc/interaction-pages.ts';
-import type { Lang } from '../oidc/pages.ts';
+import type { InteractionHelpers } from '../oidc/interaction-helpers.ts';
 import { INTERACTION_PATH } from '../oidc/provider.ts';
 import { type Upstreams, upstreamAccount } from './flow.ts';
 
-/** The interaction helpers these routes share with the other login methods (interactions.ts). */
-export interface InteractionKit {
-  load(
-    request: FastifyRequest,
-    reply: FastifyReply,
-  ): Promise<{ provider: Provider; details: Details; clientName: string }>;
-  checkCsrf(uid: string, body: unknown): void;
-  html(reply: FastifyReply, status: number, body: string): FastifyReply;
-  showLogin(details: Details, lang: Lang, clientName: string, error?: string): Promise<string>;
-  login(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    provider: Provider,
-    details: Details,
-    accountId: string,
-    acr: string,
-    amr: string[],
-  ): Promise<FastifyReply>;
-  langOf(details: Details, request: FastifyRequest): Lang;
-}
+type InteractionKit = Pick<
+  InteractionHelpers,
+  'load' | 'checkCsrf' | 'html' | 'showLogin' | 'login' | 'langOf'
+>;
 
 const MESSAGES = {
   ja: {
