@@ -5,14 +5,11 @@
  * and no serious accessibility violations. Screenshots are saved under test-results/.
  */
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
 import http from 'node:http';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import * as oidc from 'openid-client';
-import { type Browser, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import {
   addResident,
   exchange,
@@ -23,10 +20,7 @@ import {
   startFlow,
   startIdentityRig,
 } from '../identity/rig.ts';
-
-const axeSource: string = createRequire(import.meta.url)('axe-core').source;
-const resultsDir = fileURLToPath(new URL('../../test-results/', import.meta.url));
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { assertAccessible, launchChromium, screenshot } from './chromium.ts';
 
 /** A mid-range phone: 390×844 CSS pixels, Japanese locale. */
 const phone: BrowserContextOptions = {
@@ -38,13 +32,6 @@ const phone: BrowserContextOptions = {
 };
 
 const SERVICE = 'すくすく子育てアプリ';
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  targets: string[];
-}
 
 interface Focused {
   id: string;
@@ -66,7 +53,6 @@ describe('login and consent pages at a phone size', () => {
   const consoleErrors: string[] = [];
 
   before(async () => {
-    await mkdir(resultsDir, { recursive: true });
     service = http.createServer((request, response) => {
       callbacks.push(request.url ?? '');
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
@@ -80,18 +66,7 @@ describe('login and consent pages at a phone size', () => {
     rig = await startIdentityRig();
     resident = await addResident(rig);
     rp = await relyingParty(rig, { redirectUri: `http://127.0.0.1:${port}/callback`, name: SERVICE });
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -139,10 +114,6 @@ describe('login and consent pages at a phone size', () => {
     return page.locator('html').getAttribute('lang');
   }
 
-  async function screenshot(page: Page, name: string): Promise<void> {
-    await page.screenshot({ path: `${resultsDir}${name}.png`, fullPage: true });
-  }
-
   async function logIn(
     page: Page,
     labels: { email: string; password: string; submit: string },
@@ -158,20 +129,6 @@ describe('login and consent pages at a phone size', () => {
   /** The texts of the consent page's list of what the service will receive. */
   async function sharedItems(page: Page): Promise<string[]> {
     return page.locator('main ul > li').allTextContents();
-  }
-
-  /** Runs axe-core in the page; prints and fails on any violation of impact serious or critical. */
-  async function assertAccessible(page: Page, name: string): Promise<void> {
-    await page.evaluate(axeSource);
-    // A string, not a function: the test code is type-checked without the DOM library.
-    const violations = await page.evaluate<AxeViolation[]>(`
-      axe.run(document, { resultTypes: ['violations'] }).then((result) =>
-        result.violations.map((v) => ({
-          id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')),
-        })))`);
-    const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    if (serious.length > 0) console.error(`axe violations on ${name}:`, JSON.stringify(serious, null, 2));
-    assert.deepEqual(serious, [], `${name} has serious or critical accessibility violations`);
   }
 
   /** No sideways scrolling, readable base text, fields and buttons at least 44px high. */

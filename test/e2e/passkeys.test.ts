@@ -6,19 +6,10 @@
  * but refuses an IP address as the RP ID. Screenshots are saved under test-results/.
  */
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
 import http from 'node:http';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import {
-  type Browser,
-  type BrowserContextOptions,
-  type CDPSession,
-  chromium,
-  type Page,
-} from 'playwright-core';
+import type { Browser, BrowserContextOptions, CDPSession, Page } from 'playwright-core';
 import { listAuditEvents } from '../../src/identity/audit.ts';
 import { ACR } from '../../src/identity/index.ts';
 import { relyingPartyOf } from '../../src/identity/login/passkey.ts';
@@ -34,10 +25,7 @@ import {
   startFlow,
   startIdentityRig,
 } from '../identity/rig.ts';
-
-const axeSource: string = createRequire(import.meta.url)('axe-core').source;
-const resultsDir = fileURLToPath(new URL('../../test-results/', import.meta.url));
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { assertAccessible, launchChromium, resultsDir } from './chromium.ts';
 
 const phone: BrowserContextOptions = {
   viewport: { width: 390, height: 844 },
@@ -75,7 +63,6 @@ describe(`passkeys in Chromium (${backend})`, () => {
   let postedAssertion = '';
 
   before(async () => {
-    await mkdir(resultsDir, { recursive: true });
     service = http.createServer((_request, response) => {
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       response.end('<!doctype html><html lang="ja"><title>サービス</title><h1>ようこそ</h1></html>');
@@ -87,10 +74,7 @@ describe(`passkeys in Chromium (${backend})`, () => {
       redirectUri: `http://127.0.0.1:${port}/callback`,
       name: 'すくすく子育てアプリ',
     });
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -164,16 +148,6 @@ describe(`passkeys in Chromium (${backend})`, () => {
       })()`),
     ]);
     return response.status();
-  }
-
-  /** Runs axe-core in the page; fails on any violation of impact serious or critical. */
-  async function assertAccessible(page: Page, name: string): Promise<void> {
-    await page.evaluate(axeSource);
-    const serious = await page.evaluate<string[]>(`
-      axe.run(document, { resultTypes: ['violations'] }).then((result) => result.violations
-        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v) => v.id + ': ' + v.nodes.map((n) => n.target.join(' ')).join(', ')))`);
-    assert.deepEqual(serious, [], `${name} has serious or critical accessibility violations`);
   }
 
   async function passkeysOf(accountId: string) {

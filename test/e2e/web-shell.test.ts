@@ -4,16 +4,10 @@
  * accessibility violations. Screenshots are saved under test-results/ for a person to look at.
  */
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContextOptions, chromium, type Locator, type Page } from 'playwright-core';
+import type { Browser, BrowserContextOptions, Locator, Page } from 'playwright-core';
 import { startTestServer } from '../helpers/server.ts';
-
-const axeSource: string = createRequire(import.meta.url)('axe-core').source;
-const resultsDir = fileURLToPath(new URL('../../test-results/', import.meta.url));
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { assertAccessible, launchChromium, screenshot } from './chromium.ts';
 
 /** A mid-range phone: 390×844 CSS pixels, Japanese locale. */
 const phone: BrowserContextOptions = {
@@ -24,33 +18,14 @@ const phone: BrowserContextOptions = {
   locale: 'ja-JP',
 };
 
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  targets: string[];
-}
-
 describe('web shell at a phone size', () => {
   let server: Awaited<ReturnType<typeof startTestServer>>;
   let browser: Browser;
   const pageErrors: string[] = [];
 
   before(async () => {
-    await mkdir(resultsDir, { recursive: true });
     server = await startTestServer();
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -91,25 +66,6 @@ describe('web shell at a phone size', () => {
 
   async function htmlLang(page: Page): Promise<string | null> {
     return page.locator('html').getAttribute('lang');
-  }
-
-  async function screenshot(page: Page, name: string): Promise<void> {
-    await page.screenshot({ path: `${resultsDir}${name}.png`, fullPage: true });
-  }
-
-  /** Runs axe-core in the page; prints and fails on any violation of impact serious or critical. */
-  async function assertAccessible(page: Page, name: string): Promise<void> {
-    // Evaluated rather than added as a <script>, which the server's CSP (script-src 'self') would block.
-    await page.evaluate(axeSource);
-    // A string, not a function: the test code is type-checked without the DOM library.
-    const violations = await page.evaluate<AxeViolation[]>(`
-      axe.run(document, { resultTypes: ['violations'] }).then((result) =>
-        result.violations.map((v) => ({
-          id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')),
-        })))`);
-    const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    if (serious.length > 0) console.error(`axe violations on ${name}:`, JSON.stringify(serious, null, 2));
-    assert.deepEqual(serious, [], `${name} has serious or critical accessibility violations`);
   }
 
   /** Mobile-first basics: no sideways scrolling, readable base text, tap targets of at least 44px. */

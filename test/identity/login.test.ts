@@ -13,6 +13,7 @@ import { makeTestJpki, type TestCard, type TestJpki } from './jpki-fixtures.ts';
 import {
   addResident,
   Browser,
+  consentIfAsked,
   exchange,
   type IdentityRig,
   PASSWORD,
@@ -53,14 +54,6 @@ async function passwordAnswer(
   });
 }
 
-async function consentIfAsked(browser: Browser, rig: IdentityRig, rp: Rp, at: string): Promise<string> {
-  if (at.startsWith(rp.redirectUri)) return at;
-  const { csrf, actions } = browser.form();
-  return browser.follow(`${rig.baseUrl}${actions.find((a) => a.endsWith('/confirm'))}`, rp.redirectUri, {
-    form: { csrf },
-  });
-}
-
 describe('login methods', () => {
   let rig: IdentityRig;
   let jpki: TestJpki;
@@ -92,7 +85,7 @@ describe('login methods', () => {
     // The password alone does not satisfy acr_values=card: the resident is asked to step up.
     await passwordAnswer(browser, rig, rp, resident.email);
     assert.match(browser.lastPage, /より確かな本人確認/);
-    const callback = await consentIfAsked(browser, rig, rp, await cardAnswer(browser, rig, rp, card));
+    const callback = await consentIfAsked(browser, rig.baseUrl, rp, await cardAnswer(browser, rig, rp, card));
     const claims = (await exchange(rp, flow, callback)).claims();
     assert.equal(claims?.acr, ACR.card);
     assert.ok(((claims?.amr ?? []) as string[]).includes('hwk'));
@@ -101,7 +94,7 @@ describe('login methods', () => {
     const other = new Browser();
     const flow2 = await startFlow(rp, { acr_values: ACR.card });
     await other.follow(flow2.authorizationUrl, rp.redirectUri);
-    const callback2 = await consentIfAsked(other, rig, rp, await cardAnswer(other, rig, rp, card));
+    const callback2 = await consentIfAsked(other, rig.baseUrl, rp, await cardAnswer(other, rig, rp, card));
     assert.equal((await exchange(rp, flow2, callback2)).claims()?.sub, claims?.sub, 'the same resident');
 
     const events = await listAuditEvents(rig.testDb.db, { accountId: resident.id, limit: 10 });
@@ -142,7 +135,7 @@ describe('login methods', () => {
     assert.match(browser.lastPage, /確認コードが違うか、使用済みです/);
     const code = await generate({ secret });
     const at = await browser.follow(action, rp.redirectUri, { form: { csrf, pending, code } });
-    const claims = (await exchange(rp, flow, await consentIfAsked(browser, rig, rp, at))).claims();
+    const claims = (await exchange(rp, flow, await consentIfAsked(browser, rig.baseUrl, rp, at))).claims();
     assert.equal(claims?.acr, ACR.mfa);
     assert.deepEqual(claims?.amr, ['pwd', 'otp', 'mfa']);
   });

@@ -214,6 +214,17 @@ export async function startFlow(rp: Rp, params: Record<string, string> = {}): Pr
   return { authorizationUrl: url.href, verifier, state, nonce };
 }
 
+/** Agrees on the consent page shown last, unless `at` is already the service's callback. */
+export async function consentIfAsked(browser: Browser, baseUrl: string, rp: Rp, at: string): Promise<string> {
+  if (at.startsWith(rp.redirectUri)) return at;
+  const { csrf, actions } = browser.form();
+  const confirm = actions.find((a) => a.endsWith('/confirm'));
+  assert.ok(confirm, `expected the consent page, got:\n${browser.lastPage}`);
+  const back = await browser.follow(`${baseUrl}${confirm}`, rp.redirectUri, { form: { csrf } });
+  assert.ok(back.startsWith(rp.redirectUri), `expected a redirect to the service, got ${back}`);
+  return back;
+}
+
 /** Log in on the login page shown last (unless already logged in), consent if asked; returns the callback URL with the code. */
 export async function loginAndConsent(
   browser: Browser,
@@ -222,19 +233,12 @@ export async function loginAndConsent(
   email: string,
   password = PASSWORD,
 ): Promise<string> {
-  let { csrf, actions } = browser.form();
+  const { csrf, actions } = browser.form();
   const login = actions.find((a) => a.endsWith('/login'));
-  let at = '';
-  if (login) {
-    at = await browser.follow(`${baseUrl}${login}`, rp.redirectUri, { form: { csrf, email, password } });
-    if (at.startsWith(rp.redirectUri)) return at;
-    ({ csrf, actions } = browser.form());
-  }
-  const confirm = actions.find((a) => a.endsWith('/confirm'));
-  assert.ok(confirm, `expected the consent page, got:\n${browser.lastPage}`);
-  at = await browser.follow(`${baseUrl}${confirm}`, rp.redirectUri, { form: { csrf } });
-  assert.ok(at.startsWith(rp.redirectUri), `expected a redirect to the service, got ${at}`);
-  return at;
+  const at = login
+    ? await browser.follow(`${baseUrl}${login}`, rp.redirectUri, { form: { csrf, email, password } })
+    : '';
+  return consentIfAsked(browser, baseUrl, rp, at);
 }
 
 export async function exchange(rp: Rp, flow: Flow, callback: string) {

@@ -8,6 +8,7 @@ import { ACR, loadUpstreamConfig } from '../../src/identity/index.ts';
 import {
   addResident,
   Browser,
+  consentIfAsked,
   exchange,
   type IdentityRig,
   PASSWORD,
@@ -23,14 +24,6 @@ async function clickUpstream(browser: Browser, rig: IdentityRig, rp: Rp, id: str
   const action = actions.find((a) => a.endsWith(`/upstream/${id}`));
   assert.ok(action, `the login page offers ${id}`);
   return browser.follow(`${rig.baseUrl}${action}`, rp.redirectUri, { form: { csrf } });
-}
-
-async function consentIfAsked(browser: Browser, rig: IdentityRig, rp: Rp, at: string): Promise<string> {
-  if (at.startsWith(rp.redirectUri)) return at;
-  const { csrf, actions } = browser.form();
-  const confirm = actions.find((a) => a.endsWith('/confirm'));
-  assert.ok(confirm, `expected the consent page:\n${browser.lastPage}`);
-  return browser.follow(`${rig.baseUrl}${confirm}`, rp.redirectUri, { form: { csrf } });
 }
 
 describe('upstream login', () => {
@@ -94,7 +87,7 @@ describe('upstream login', () => {
     assert.equal(request.get('code_challenge_method'), 'S256');
     assert.equal(request.get('acr_values'), 'aal3');
     assert.equal(request.get('scope'), 'openid name address birthdate gender');
-    const tokens = await exchange(rp, flow, await consentIfAsked(browser, rig, rp, at));
+    const tokens = await exchange(rp, flow, await consentIfAsked(browser, rig.baseUrl, rp, at));
     const claims = tokens.claims();
     assert.equal(claims?.acr, ACR.card, 'a card-backed login satisfies acr_values=card');
     assert.deepEqual(claims?.amr, ['hwk', 'pin']);
@@ -111,7 +104,7 @@ describe('upstream login', () => {
       await exchange(
         rp,
         flow2,
-        await consentIfAsked(again, rig, rp, await clickUpstream(again, rig, rp, 'digital-auth')),
+        await consentIfAsked(again, rig.baseUrl, rp, await clickUpstream(again, rig, rp, 'digital-auth')),
       )
     ).claims()?.sub;
     assert.equal(sub2, claims?.sub);
@@ -150,7 +143,7 @@ describe('upstream login', () => {
       },
     );
     const subByPassword = (
-      await exchange(rp, first, await consentIfAsked(browser, rig, rp, loggedIn))
+      await exchange(rp, first, await consentIfAsked(browser, rig.baseUrl, rp, loggedIn))
     ).claims()?.sub;
     // Logged in: the login page again (prompt=login), LINE links to this account.
     const linking = await startFlow(rp, { prompt: 'login' });
@@ -158,7 +151,7 @@ describe('upstream login', () => {
     await exchange(
       rp,
       linking,
-      await consentIfAsked(browser, rig, rp, await clickUpstream(browser, rig, rp, 'line')),
+      await consentIfAsked(browser, rig.baseUrl, rp, await clickUpstream(browser, rig, rp, 'line')),
     );
 
     const phone = new Browser();
@@ -168,7 +161,7 @@ describe('upstream login', () => {
       await exchange(
         rp,
         byLine,
-        await consentIfAsked(phone, rig, rp, await clickUpstream(phone, rig, rp, 'line')),
+        await consentIfAsked(phone, rig.baseUrl, rp, await clickUpstream(phone, rig, rp, 'line')),
       )
     ).claims();
     assert.equal(claims?.sub, subByPassword, 'LINE now names the same resident');

@@ -15,6 +15,7 @@ import { auditLogin, checkPassword, checkTotp } from '../login/password.ts';
 import type { Upstreams } from '../upstream/flow.ts';
 import { registerUpstreamRoutes } from '../upstream/routes.ts';
 import { ACR } from './assurance.ts';
+import type { InteractionHelpers } from './interaction-helpers.ts';
 import { consentPage, type Details, loginPage, totpPage } from './interaction-pages.ts';
 import { errorBox, type Lang, page, pickLang, textOf } from './pages.ts';
 import { registerPasskeyRoutes } from './passkey-routes.ts';
@@ -182,14 +183,14 @@ export function registerInteractions(app: FastifyInstance, deps: InteractionDeps
     ip: request.ip,
     clientId: details.params.client_id as string | undefined,
   });
-  const login = async (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    provider: Provider,
-    details: Details,
-    accountId: string,
-    acr: string,
-    amr: string[],
+  const login: InteractionHelpers['login'] = async (
+    request,
+    reply,
+    provider,
+    details,
+    accountId,
+    acr,
+    amr,
   ) => {
     await auditLogin(deps.db, { ...attemptOf(request, details), accountId, acr, amr });
     return passkeys.afterLogin(request, reply, provider, details, { accountId, acr, amr, remember: true });

@@ -5,7 +5,7 @@
  * interaction to finish: link or find the account, then log in.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Db } from '../../platform/index.ts';
+import { type Db, NotFound } from '../../platform/index.ts';
 import type { InteractionHelpers } from '../oidc/interaction-helpers.ts';
 import { INTERACTION_PATH } from '../oidc/provider.ts';
 import { type Upstreams, upstreamAccount } from './flow.ts';
@@ -50,7 +50,7 @@ export function registerUpstreamRoutes(
   app.get<{ Params: { id: string } }>('/login/upstream/:id/callback', async (request, reply) => {
     const provider = upstreams.get(request.params.id);
     if (!provider) {
-      return reply.code(404).send();
+      throw new NotFound(`no upstream provider ${request.params.id}`);
     }
     const url = new URL(request.url, upstreams.callbackUrl(provider.id));
     const { uid, state } = await upstreams.callback(db, provider, url);
