@@ -17,6 +17,7 @@ import {
   generatePassword,
   grantStaffRole,
   issuerOf,
+  issueTotp,
   type JpkiConfig,
   listClients,
   loadJpkiConfig,
@@ -118,7 +119,7 @@ const start: Command = async (args, config) => {
     process.stdout.write(`Applied ${applied.length} database migrations.\n`);
   }
   if (config.demoData && role !== 'worker' && !(await hasAnyTenant(db))) {
-    process.stdout.write(`${formatCredentials(await loadDemo(db))}\n`);
+    process.stdout.write(`${formatCredentials(await loadDemo(db, await openSecretBox(config)))}\n`);
   }
   const app =
     role === 'worker'
@@ -264,7 +265,8 @@ const user: Command = async (args, config) => {
     return 2;
   }
   const password = generatePassword();
-  await withDb(config, async (db) => {
+  const box = await openSecretBox(config);
+  const authenticator = await withDb(config, async (db) => {
     const tenantRecord = await requireTenant(db, values.tenant ?? '');
     const account = await addAccount(db, {
       kind: 'staff',
@@ -273,15 +275,20 @@ const user: Command = async (args, config) => {
       password,
     });
     await grantStaffRole(db, tenantRecord.code, account.id, values.role as StaffRole);
+    // Staff log in with a second factor: the account gets its authenticator key now.
+    return issueTotp(db, box, account.id, values.email ?? '');
   });
   process.stdout.write(
-    `Added staff ${values.email} (${values.role}, ${values.tenant}). Password (shown once): ${password}\n`,
+    `Added staff ${values.email} (${values.role}, ${values.tenant}). Password (shown once): ${password}\n` +
+      `Authenticator app key (shown once; TOTP, SHA-1, 6 digits, 30 s): ${authenticator.secret}\n` +
+      `  ${authenticator.otpauthUri}\n`,
   );
   return 0;
 };
 
 const demo: Command = async (_args, config) => {
-  const credentials = await withDb(config, loadDemo);
+  const box = await openSecretBox(config);
+  const credentials = await withDb(config, (db) => loadDemo(db, box));
   process.stdout.write(`${formatCredentials(credentials)}\n`);
   return 0;
 };

@@ -9,13 +9,16 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import pino, { type DestinationStream } from 'pino';
 import {
+  type Authenticate,
   type BrokerConfig,
   brokerJobHandlers,
   brokerMigrations,
   brokerPlugin,
   loadBrokerConfig,
 } from './broker/index.ts';
+import { consentMigrations } from './consent/index.ts';
 import {
+  type IdentityHandle,
   identityJobHandlers,
   identityMigrations,
   identityPlugin,
@@ -49,10 +52,33 @@ import {
   type SecretBox,
   sendProblem,
   TooManyRequests,
+  tenantCovers,
 } from './platform/index.ts';
 
 /** Every capability's migrations, in the order they are applied. */
-export const migrationSources: MigrationSource[] = [platformMigrations, identityMigrations, brokerMigrations];
+/**
+ * The broker's callers, named by identity from their bearer tokens: the service (client) as the
+ * subject, the resident it acts for, and the municipalities its registration lets it act in.
+ */
+function brokerCallers(identity: IdentityHandle): Authenticate {
+  return async (request) => {
+    const bearer = await identity.bearer(request, 'broker');
+    if (!bearer) return {};
+    const home = bearer.clientTenant;
+    return {
+      subject: bearer.clientId,
+      ...(bearer.accountId ? { accountId: bearer.accountId } : {}),
+      tenants: (tenant: string) => home !== undefined && tenantCovers(home, tenant),
+    };
+  };
+}
+
+export const migrationSources: MigrationSource[] = [
+  platformMigrations,
+  identityMigrations,
+  consentMigrations,
+  brokerMigrations,
+];
 
 /** Job handlers of every capability, by queue name. */
 export function jobHandlers(
@@ -154,10 +180,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerTenantRoutes(app, db);
 
   // Capabilities.
-  await identityPlugin(app, {
+  const identity = await identityPlugin(app, {
     db,
     box: options.box ?? (await openSecretBox(config)),
     publicUrl: config.publicUrl,
+    production: config.production,
     trustProxy: config.trustProxy,
     outbound: new OutboundPolicy(config),
     jpki: options.jpki ?? loadJpkiConfig({}),
@@ -170,6 +197,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: config.bodyLimit,
     publicUrl: config.publicUrl,
     outbound: new OutboundPolicy(config),
+    authenticate: brokerCallers(identity),
   });
 
   // Front end.

@@ -19,7 +19,7 @@
  * the caller that the entity exists (DESIGN.md, STYLE.md "Not found or no access"). A write whose
  * types the caller gave itself is refused with the reason (a token, or consent, is needed).
  */
-import { AppError, ConsentRequired, Unauthorized } from '../platform/index.ts';
+import { AppError, ConsentRequired, Forbidden, Unauthorized } from '../platform/index.ts';
 import { ResourceNotFound } from './errors.ts';
 
 export type BrokerAction = 'read' | 'write';
@@ -29,10 +29,17 @@ export type BrokerResource = 'entities' | 'subscriptions' | 'contexts';
 
 export interface Caller {
   /**
-   * The subject of a bearer token from Machi's identity provider, verified; undefined for an
-   * anonymous caller. The identity capability sets it (http/scope.ts `callerOf`).
+   * Who holds the bearer token from Machi's identity provider, verified (the service's client id);
+   * undefined for an anonymous caller. Set by the composition root's `authenticate` (http/scope.ts).
    */
   subject?: string;
+  /** The resident the token acts for; undefined when a service acts as itself. */
+  accountId?: string;
+  /**
+   * The tenants the token's service belongs to and may act in (its municipality, or a prefecture
+   * and its municipalities); undefined when it is not confined (anonymous callers, subscriptions).
+   */
+  tenants?: (tenant: string) => boolean;
 }
 
 /** A tenant's classes of entity types, as expanded IRIs; a type in neither set is ordinary. */
@@ -144,6 +151,11 @@ function refusal(caller: Caller, policy: AccessPolicy, types: readonly string[])
 export function authorise(request: AccessRequest, policy: AccessPolicy): void {
   const { caller, action, entity } = request;
   const resource = request.resource ?? 'entities';
+  if (caller.tenants && !caller.tenants(request.tenant)) {
+    throw new Forbidden(
+      `the token belongs to a service of another municipality than ${request.tenant}; it is not valid here`,
+    );
+  }
   if (!caller.subject && policy.auth === 'on') {
     if (action === 'write') {
       throw new Unauthorized(WRITE_NEEDS_TOKEN);

@@ -24,12 +24,15 @@ import { registerBatchRoutes } from './http/batch-routes.ts';
 import { registerContextRoutes } from './http/context-routes.ts';
 import { registerDiscoveryRoutes } from './http/discovery-routes.ts';
 import { registerEntityRoutes } from './http/entity-routes.ts';
+import { type Authenticate, authenticateRequests } from './http/scope.ts';
 import { registerSubscriptionRoutes, subscriptionJobHandlers } from './subscriptions/index.ts';
 import { registerTemporalRoutes } from './temporal/index.ts';
 
+export type { Caller } from './authorise.ts';
 export type { BrokerConfig } from './config.ts';
 export { brokerOptions, loadBrokerConfig } from './config.ts';
 export type { ImportResult } from './entities/import.ts';
+export type { Authenticate } from './http/scope.ts';
 export {
   entityTypeMarks,
   markEntityTypes,
@@ -96,6 +99,8 @@ export interface BrokerPluginOptions {
   publicUrl: string;
   /** Where the broker may send requests for clients: remote @contexts, notification endpoints. */
   outbound: OutboundPolicy;
+  /** Names the caller from its bearer token (identity's verification); without it all are anonymous. */
+  authenticate?: Authenticate;
 }
 
 export async function brokerPlugin(app: FastifyInstance, options: BrokerPluginOptions): Promise<void> {
@@ -109,6 +114,7 @@ export async function brokerPlugin(app: FastifyInstance, options: BrokerPluginOp
       scope.getDefaultJsonParser('error', 'error'),
     );
     scope.setErrorHandler(problemHandler(options.bodyLimit, translate, errorMediaType));
+    authenticateRequests(scope, options.authenticate);
     registerEntityRoutes(scope, { db: options.db, config: options.config, contexts, cache });
     registerSubscriptionRoutes(scope, {
       db: options.db,

@@ -14,6 +14,7 @@ import {
   generatePassword,
   grantStaffRole,
   hashPassword,
+  issueTotp,
 } from '../identity/index.ts';
 import {
   addTenant,
@@ -22,6 +23,7 @@ import {
   type Db,
   findTenant,
   type NewTenant,
+  type SecretBox,
 } from '../platform/index.ts';
 import { DATASETS, readStandardDataset } from '../services/opendata/index.ts';
 
@@ -65,6 +67,8 @@ export interface DemoCredential {
   displayName: string;
   tenant: string;
   password: string;
+  /** A staff account's authenticator-app key (Base32), new at every load. */
+  totpSecret?: string;
 }
 
 export async function hasAnyTenant(db: Db): Promise<boolean> {
@@ -74,9 +78,11 @@ export async function hasAnyTenant(db: Db): Promise<boolean> {
 
 /**
  * Loads (or reloads) the demo: adds missing tenants and accounts and gives every demo account a new
- * password. Returns the credentials, to be shown once.
+ * password, and staff a new authenticator key (staff log in with a second factor; without the
+ * secret box, as in tests that never log staff in, they get none). Returns the credentials, to be
+ * shown once.
  */
-export async function loadDemo(db: Db): Promise<DemoCredential[]> {
+export async function loadDemo(db: Db, box?: SecretBox): Promise<DemoCredential[]> {
   for (const tenant of DEMO_TENANTS) {
     if (!(await findTenant(db, tenant.code))) {
       await addTenant(db, tenant);
@@ -108,10 +114,12 @@ export async function loadDemo(db: Db): Promise<DemoCredential[]> {
         homeTenantCode: person.kind === 'resident' ? person.tenant : null,
       });
     }
+    let totpSecret: string | undefined;
     if (person.kind === 'staff') {
       await grantStaffRole(db, person.tenant, account.id, 'admin');
+      if (box) ({ secret: totpSecret } = await issueTotp(db, box, account.id, person.email));
     }
-    credentials.push({ ...person, password });
+    credentials.push({ ...person, password, ...(totpSecret ? { totpSecret } : {}) });
   }
   await loadDemoOpenData(db);
   return credentials;
@@ -129,6 +137,8 @@ export function formatCredentials(credentials: DemoCredential[]): string {
   const lines = ['Demo accounts (passwords are shown only now; `machi demo` sets new ones):'];
   for (const c of credentials) {
     lines.push(`  ${c.kind.padEnd(8)} ${c.tenant}  ${c.email.padEnd(32)} ${c.password}  ${c.displayName}`);
+    if (c.totpSecret)
+      lines.push(`           authenticator app key (TOTP, SHA-1, 6 digits, 30 s): ${c.totpSecret}`);
   }
   return lines.join('\n');
 }

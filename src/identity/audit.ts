@@ -19,10 +19,13 @@ const AUDIT_KINDS = [
   'municipality-changed',
   'password-reset',
   'totp-enrolled',
+  'totp-removed',
   'passkey-registered',
+  'passkey-removed',
   'card-bound',
   'locked-out',
   'upstream-linked',
+  'client-registered',
 ] as const;
 type AuditKind = (typeof AUDIT_KINDS)[number];
 type AuditOutcome = 'success' | 'failure';

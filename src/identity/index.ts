@@ -11,6 +11,7 @@ export type { Account, AccountKind, NewAccount, StaffMember, StaffRole } from '.
 export { addAccount, findAccountByEmail, grantStaffRole, listStaff, STAFF_ROLES } from './accounts.ts';
 export { type JpkiConfig, jpkiConfig, jpkiOptions, loadJpkiConfig } from './jpki/index.ts';
 export { ACR, ACR_VALUES } from './oidc/assurance.ts';
+export type { Bearer } from './oidc/bearer.ts';
 export {
   CLIENT_SCOPES,
   type ClientSummary,
@@ -19,10 +20,12 @@ export {
   registerClient,
 } from './oidc/clients.ts';
 export { ensureSigningKeys, type Rotation, rotateSigningKeys } from './oidc/keys.ts';
+export { BROKER_SCOPE, brokerResource } from './oidc/resources.ts';
 export { generatePassword, hashPassword, verifyPassword } from './passwords.ts';
-export { identityJobHandlers, identityPlugin, issuerOf, OIDC_PATH } from './plugin.ts';
+export { type IdentityHandle, identityJobHandlers, identityPlugin, issuerOf, OIDC_PATH } from './plugin.ts';
 export { loadMailConfig, type MailConfig, mailOptions } from './self-service/index.ts';
-export { allows, requireStaff, STAFF_PERMISSIONS, type StaffAction, staffRoles } from './staff-access.ts';
+export { allows, requireStaff, STAFF_PERMISSIONS, type StaffAction, staffRoles } from './staff/access.ts';
+export { issueTotp } from './totp.ts';
 export { loadUpstreamConfig, type UpstreamConfig, upstreamOptions } from './upstream/config.ts';
 
 export const identityMigrations: MigrationSource = {

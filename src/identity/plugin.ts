@@ -7,15 +7,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import formbody from '@fastify/formbody';
 import middie from '@fastify/middie';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { Db, JobHandler, OutboundPolicy, SecretBox } from '../platform/index.ts';
 import { createJpkiVerifier, type JpkiConfig, sweepJpkiChallenges } from './jpki/index.ts';
 import { sweepPasskeyChallenges } from './login/passkey.ts';
 import { sweepOidcModels } from './oidc/adapter.ts';
+import { type Bearer, bearerFor } from './oidc/bearer.ts';
 import { registerInteractions } from './oidc/interactions.ts';
 import { ensureSigningKeys, KEYS_CHANNEL, loadSigningKeys } from './oidc/keys.ts';
 import { createProvider } from './oidc/provider.ts';
+import { brokerResource } from './oidc/resources.ts';
 import {
   MAIL_QUEUE,
   type MailConfig,
@@ -23,6 +25,7 @@ import {
   selfServiceRoutes,
   sweepAccountTokens,
 } from './self-service/index.ts';
+import { staffRoutes } from './staff/routes.ts';
 import { sweepLoginThrottle } from './throttle.ts';
 import type { UpstreamConfig } from './upstream/config.ts';
 import { Upstreams } from './upstream/flow.ts';
@@ -34,6 +37,8 @@ export interface IdentityOptions {
   db: Db;
   box: SecretBox;
   publicUrl: string;
+  /** Production refuses http redirect URIs for clients registered by staff (loopback aside). */
+  production: boolean;
   trustProxy: boolean;
   outbound: OutboundPolicy;
   /** My Number Card login settings; without CA certificates the card login is off. */
@@ -49,18 +54,35 @@ export function issuerOf(publicUrl: string): string {
   return `${publicUrl}${OIDC_PATH}`;
 }
 
-export async function identityPlugin(app: FastifyInstance, options: IdentityOptions): Promise<void> {
+/** What other capabilities get from identity, through the composition root. */
+export interface IdentityHandle {
+  /**
+   * The verified bearer of a request to one of Machi's APIs (`broker`), undefined without a token.
+   * @throws Unauthorized for a token the provider does not stand behind or issued for another API
+   */
+  bearer(request: FastifyRequest, api: 'broker'): Promise<Bearer | undefined>;
+}
+
+export async function identityPlugin(
+  app: FastifyInstance,
+  options: IdentityOptions,
+): Promise<IdentityHandle> {
   const { db, box } = options;
   await ensureSigningKeys(db, box);
-  const build = async () =>
-    createProvider({
+  const build = async () => {
+    const built = createProvider({
       db,
       box,
       issuer: issuerOf(options.publicUrl),
+      publicUrl: options.publicUrl,
       keys: await loadSigningKeys(db, box),
       outbound: options.outbound,
       proxy: options.trustProxy,
     });
+    // The library answers `server_error` to the browser; the operator needs the cause.
+    built.on('server_error', (_ctx, error) => app.log.error({ err: error }, 'the OpenID provider failed'));
+    return built;
+  };
   let provider: Provider = await build();
   let handler = provider.callback();
   const reload = async () => {
@@ -101,16 +123,29 @@ export async function identityPlugin(app: FastifyInstance, options: IdentityOpti
       db,
       box,
       provider: () => provider,
+      publicUrl: options.publicUrl,
       jpki: createJpkiVerifier(options.jpki, options.outbound),
       upstreams: new Upstreams(options.upstream.providers, options.outbound, options.publicUrl),
     });
+  });
+  await app.register(staffRoutes, {
+    db,
+    box,
+    publicUrl: options.publicUrl,
+    production: options.production,
+    provider: () => provider,
   });
   await app.register(selfServiceRoutes, {
     db,
     box,
     publicUrl: options.publicUrl,
     mailOn: options.mail.smtpUrl !== undefined,
+    provider: () => provider,
   });
+  const audiences = { broker: brokerResource(options.publicUrl) };
+  return {
+    bearer: (request, api) => bearerFor(provider, request, audiences[api], `machi-${api}`),
+  };
 }
 
 /** Job handlers of identity, by queue name: the mail to residents. */

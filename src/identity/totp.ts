@@ -132,6 +132,23 @@ async function confirmTotpEnrolment(
 }
 
 /**
+ * The enrolment started and not yet confirmed, to show its QR code again (after a mistyped code);
+ * undefined when none is pending.
+ */
+async function pendingTotpEnrolment(
+  db: Queryable,
+  box: SecretBox,
+  accountId: string,
+  label: string,
+  options: { issuer?: string } = {},
+): Promise<TotpEnrolment | undefined> {
+  const factor = await loadFactor(db, accountId);
+  if (!factor || factor.confirmed) return undefined;
+  const secret = box.openText(factor.secretSealed, PURPOSE);
+  return { otpauthUri: generateURI({ issuer: options.issuer ?? 'Machi', label, secret }), secret };
+}
+
+/**
  * Checks a code of the account's confirmed factor; false for a wrong code, a used one, one outside
  * the drift, or no factor. Two requests with the same code race on one conditional update: one wins.
  */
@@ -174,5 +191,30 @@ async function removeTotp(db: Queryable, accountId: string): Promise<boolean> {
   return rowCount > 0;
 }
 
+/**
+ * Gives a staff account a new, already confirmed factor (replacing any it had): the administrator
+ * hands the seed to the staff member, who adds it to an authenticator app before the first login.
+ */
+async function issueTotp(
+  db: Queryable,
+  box: SecretBox,
+  accountId: string,
+  label: string,
+  options: { issuer?: string } = {},
+): Promise<TotpEnrolment> {
+  await removeTotp(db, accountId);
+  const enrolment = await startTotpEnrolment(db, box, accountId, label, options);
+  await db.query('update identity.totp_factors set confirmed_at = now() where account_id = $1', [accountId]);
+  return enrolment;
+}
+
 export type { TotpEnrolment };
-export { confirmTotpEnrolment, hasTotp, removeTotp, startTotpEnrolment, verifyTotp };
+export {
+  confirmTotpEnrolment,
+  hasTotp,
+  issueTotp,
+  pendingTotpEnrolment,
+  removeTotp,
+  startTotpEnrolment,
+  verifyTotp,
+};

@@ -87,8 +87,11 @@ export class ValidationFailed extends AppError {
 }
 
 export class Unauthorized extends AppError {
-  constructor(detail?: string) {
-    super(401, 'unauthorized', 'Authentication required', detail);
+  /** @param challenge the `WWW-Authenticate` value telling the client how to authenticate (RFC 6750) */
+  constructor(detail?: string, challenge?: string) {
+    super(401, 'unauthorized', 'Authentication required', detail, {
+      headers: challenge ? { 'www-authenticate': challenge } : {},
+    });
   }
 }
 

@@ -84,6 +84,11 @@ export function prefectureCodeOf(code: string): string {
   return `${five}${checkDigit(five)}`;
 }
 
+/** Whether something owned by `owner` may act in `tenant`: its own, or a prefecture's municipalities. */
+export function tenantCovers(owner: string, tenant: string): boolean {
+  return owner === tenant || (tenantKindOf(owner) === 'prefecture' && prefectureCodeOf(tenant) === owner);
+}
+
 interface TenantRow {
   id: string;
   kind: TenantKind;

@@ -4,7 +4,7 @@
  * The helpers below are how routes put authorise.ts's decision on each entity and query.
  */
 
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Db, Queryable } from '../../platform/index.ts';
 import {
   type AccessPolicy,
@@ -44,12 +44,26 @@ export interface RequestScope extends AccessScope {
   ctx: ActiveContext;
 }
 
+/** Who a request's bearer token says is calling; anonymous without one. Throws for a bad token. */
+export type Authenticate = (request: FastifyRequest) => Promise<Caller>;
+
+const callers = new WeakMap<FastifyRequest, Caller>();
+
 /**
- * The caller of a request. Machi's identity provider does not issue tokens yet, so every caller is
- * anonymous; the identity capability verifies the bearer token here and sets `subject`.
+ * Names the caller of every request before anything is parsed (a bad token is refused before a
+ * large body is read). The composition root passes identity's verification in; without it every
+ * caller is anonymous.
  */
-export function callerOf(_request: FastifyRequest): Caller {
-  return {};
+export function authenticateRequests(app: FastifyInstance, authenticate: Authenticate | undefined): void {
+  if (!authenticate) return;
+  app.addHook('onRequest', async (request) => {
+    callers.set(request, await authenticate(request));
+  });
+}
+
+/** The caller of a request, as `authenticateRequests` named it. */
+export function callerOf(request: FastifyRequest): Caller {
+  return callers.get(request) ?? {};
 }
 
 /** The tenant, caller and policy of a request, and the decision on its action as such. */

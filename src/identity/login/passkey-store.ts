@@ -151,3 +151,52 @@ export async function registeringAccount(
   const row = rows[0];
   return row ? { email: row.email, displayName: row.display_name, credentialIds: row.existing } : undefined;
 }
+
+/** A passkey as its owner sees it when managing their passkeys. */
+export interface PasskeySummary {
+  id: string;
+  name: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  /** A synced passkey, which the resident's other devices can use too. */
+  backedUp: boolean;
+}
+
+/** The account's passkeys, newest first. */
+export async function listPasskeys(db: Queryable, accountId: string): Promise<PasskeySummary[]> {
+  const { rows } = await db.query<{
+    id: string;
+    name: string;
+    created_at: Date;
+    last_used_at: Date | null;
+    backed_up: boolean;
+  }>(
+    `select id, name, created_at, last_used_at, backed_up from identity.passkeys
+      where account_id = $1 order by created_at desc, id`,
+    [accountId],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    createdAt: new Date(r.created_at),
+    lastUsedAt: r.last_used_at === null ? null : new Date(r.last_used_at),
+    backedUp: r.backed_up,
+  }));
+}
+
+/**
+ * Deletes the passkey if, and only if, it belongs to the account; returns its name, or undefined
+ * when the account has no such passkey (another account's included, or a malformed id).
+ */
+export async function deletePasskey(
+  db: Queryable,
+  accountId: string,
+  id: string,
+): Promise<{ name: string } | undefined> {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return undefined;
+  const { rows } = await db.query<{ name: string }>(
+    'delete from identity.passkeys where id = $1 and account_id = $2 returning name',
+    [id, accountId],
+  );
+  return rows[0];
+}

@@ -20,12 +20,14 @@ import { consentPage, type Details, loginPage, totpPage } from './interaction-pa
 import { errorBox, type Lang, page, pickLang, textOf } from './pages.ts';
 import { registerPasskeyRoutes } from './passkey-routes.ts';
 import { INTERACTION_PATH } from './provider.ts';
+import { CONSOLE_CLIENT_ID, mayOpenConsole } from './resources.ts';
 
 export interface InteractionDeps {
   db: Db;
   box: SecretBox;
   /** The provider in use now (it is replaced when signing keys rotate). */
   provider: () => Provider;
+  publicUrl: string;
   /** My Number Card verification; undefined when no JPKI CA is configured. */
   jpki: JpkiVerifier | undefined;
   /** Upstream OpenID providers residents may log in through. */
@@ -59,6 +61,8 @@ const MESSAGES = {
     wrongCode: '確認コードが違うか、使用済みです。',
     unbound:
       'このカードはまだアカウントに登録されていません。メールアドレスとパスワードでログインしてから、カードでもう一度ログインすると登録されます。',
+    notStaff:
+      'このアカウントには、選んだ自治体の職員権限がありません。自治体を選び直すか、管理者にお問い合わせください。',
   },
   en: {
     wrong: 'The e-mail address or password is wrong.',
@@ -68,6 +72,8 @@ const MESSAGES = {
     wrongCode: 'The code is wrong or was used already.',
     unbound:
       'This card is not registered to an account yet. Log in with your e-mail address and password, then log in with the card again to register it.',
+    notStaff:
+      'This account holds no staff role in the chosen municipality. Choose another one or ask your administrator.',
   },
 };
 
@@ -192,6 +198,11 @@ export function registerInteractions(app: FastifyInstance, deps: InteractionDeps
     acr,
     amr,
   ) => {
+    if (!(await mayOpenConsole(deps.db, deps.publicUrl, details.params, accountId))) {
+      const lang = langOf(details, request);
+      const clientName = (await provider.Client.find(CONSOLE_CLIENT_ID))?.clientName ?? CONSOLE_CLIENT_ID;
+      return html(reply, 403, await showLogin(details, lang, clientName, MESSAGES[lang].notStaff));
+    }
     await auditLogin(deps.db, { ...attemptOf(request, details), accountId, acr, amr });
     return passkeys.afterLogin(request, reply, provider, details, { accountId, acr, amr, remember: true });
   };
@@ -209,7 +220,13 @@ export function registerInteractions(app: FastifyInstance, deps: InteractionDeps
   registerUpstreamRoutes(app, deps.db, deps.upstreams, { load, checkCsrf, html, showLogin, login, langOf });
 
   app.get<{ Params: { uid: string } }>(`${INTERACTION_PATH}/:uid`, async (request, reply) => {
-    const { details, clientName } = await load(request, reply);
+    const { provider, details, clientName } = await load(request, reply);
+    if (details.prompt.name === 'consent' && details.params.client_id === CONSOLE_CLIENT_ID) {
+      // The console is part of Machi: staff signing in to their own tools are not asked to consent.
+      return finish(request, reply, provider, {
+        consent: { grantId: await grantConsent(provider, details) },
+      });
+    }
     const lang = langOf(details, request);
     return html(
       reply,

@@ -113,8 +113,10 @@ select{width:100%;font:inherit;padding:.75rem;border:2px solid #6b7280;border-ra
 select:focus{outline:3px solid #b45309;outline-offset:2px}.hint{font-size:1rem;color:#374151;margin:.25rem 0 0}
 .check{display:flex;gap:.6rem;align-items:flex-start}.check input{width:1.5rem;height:1.5rem;margin-top:.2rem;flex:none}
 .danger{background:#b91c1c;color:#fff}.links,nav ul{list-style:none;padding:0;margin:1.25rem 0 0;font-size:1rem}
-.links a,nav ul a{display:inline-flex;align-items:center;min-height:44px;padding:.25rem 0}
+.links a,nav ul a,footer a{display:inline-flex;align-items:center;min-height:44px;padding:.25rem 0}
 ul{padding-left:1.25rem}footer{margin-top:1.5rem;text-align:center;font-size:1rem}a{color:#0b5394}
+.qr{display:block;width:min(256px,100%);height:auto;margin:.5rem auto}.secret code{display:inline-block;max-width:13em;font:600 1.2rem/1.6 ui-monospace,monospace;word-spacing:.4em}
+.items{list-style:none;padding:0;margin:0}.items li{border-top:1px solid #d1d5db;padding:1rem 0}.items li:first-child{border-top:0}
 `;
 
 export function page(lang: Lang, title: string, body: string, switchHref?: string): string {

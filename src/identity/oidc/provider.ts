@@ -11,8 +11,15 @@ import type { Db, OutboundPolicy, SecretBox } from '../../platform/index.ts';
 import { findAccountById } from '../accounts.ts';
 import { policedFetch } from '../outbound-fetch.ts';
 import { ClientAdapter, PostgresAdapter } from './adapter.ts';
-import { ACR_VALUES, meetsAcrValues } from './assurance.ts';
+import { ACR, ACR_VALUES, meetsAcrValues, satisfies } from './assurance.ts';
 import { errorBox, escapeHtml, hidden, page, pickLang, textOf } from './pages.ts';
+import {
+  CONSOLE_CLIENT_ID,
+  consoleClient,
+  defaultResource,
+  mayOpenConsole,
+  resourceServers,
+} from './resources.ts';
 
 export const INTERACTION_PATH = '/interaction';
 
@@ -20,6 +27,8 @@ export interface ProviderOptions {
   db: Db;
   box: SecretBox;
   issuer: string;
+  /** The deployment's public origin; the console and the staff APIs live on it. */
+  publicUrl: string;
   keys: JWK[];
   outbound: OutboundPolicy;
   /** Trust X-Forwarded-Proto from the reverse proxy (cookies are Secure behind TLS offloading). */
@@ -59,19 +68,36 @@ export function pairwiseSubject(key: Buffer, clientId: string, accountId: string
   return createHmac('sha256', key).update(`${clientId}\0${accountId}`).digest('base64url');
 }
 
-/** The login prompt also asks again when the session is weaker than the `acr_values` demand. */
-function loginPolicy() {
+/**
+ * The login prompt also asks again when the session is weaker than the `acr_values` demand, and
+ * when the console asks for a tenant the session's account is not staff of (or without a second
+ * factor): a console session is opened for one tenant, by its staff, with two factors.
+ */
+function loginPolicy(db: Db, publicUrl: string) {
   const { Check, base } = interactionPolicy;
   const policy = base();
-  policy
-    .get('login')
-    ?.checks.add(
-      new Check('acr_values', 'the session is weaker than the requested acr_values', (ctx) =>
-        meetsAcrValues(ctx.oidc.acr, ctx.oidc.params?.acr_values as string | undefined)
-          ? Check.NO_NEED_TO_PROMPT
-          : Check.REQUEST_PROMPT,
-      ),
-    );
+  const login = policy.get('login');
+  login?.checks.add(
+    new Check('acr_values', 'the session is weaker than the requested acr_values', (ctx) =>
+      meetsAcrValues(ctx.oidc.acr, ctx.oidc.params?.acr_values as string | undefined)
+        ? Check.NO_NEED_TO_PROMPT
+        : Check.REQUEST_PROMPT,
+    ),
+  );
+  login?.checks.add(
+    new Check(
+      'staff_tenant',
+      "the session is not a two-factor session of this tenant's staff",
+      async (ctx) => {
+        const { params, client, session } = ctx.oidc;
+        if (client?.clientId !== CONSOLE_CLIENT_ID || !session?.accountId) return Check.NO_NEED_TO_PROMPT;
+        const allowed =
+          satisfies(ctx.oidc.acr, ACR.mfa) &&
+          (await mayOpenConsole(db, publicUrl, params as Record<string, unknown>, session.accountId));
+        return allowed ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+      },
+    ),
+  );
   return policy;
 }
 
@@ -113,9 +139,10 @@ function configuration(options: ProviderOptions): Configuration {
         },
       };
     },
+    clients: [consoleClient(options.publicUrl)],
     interactions: {
       url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`,
-      policy: loginPolicy(),
+      policy: loginPolicy(db, options.publicUrl),
     },
     features: {
       devInteractions: { enabled: false },
@@ -130,6 +157,13 @@ function configuration(options: ProviderOptions): Configuration {
         allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
       },
       backchannelLogout: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        getResourceServerInfo: resourceServers(db, options.publicUrl),
+        defaultResource: defaultResource(options.publicUrl),
+        // A code or refresh token for a staff API yields a token for that API without naming it again.
+        useGrantedResource: () => true,
+      },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx, form) => {

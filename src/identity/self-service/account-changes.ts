@@ -6,9 +6,10 @@
 import type { Account } from '../accounts.ts';
 import { recordAudit } from '../audit.ts';
 import { checkPassword, checkTotp } from '../login/password.ts';
+import { endAccountSessions } from '../oidc/revoke.ts';
 import type { Limited, SelfServiceContext } from './context.ts';
 import type { Credentials } from './forms.ts';
-import { deleteAccountRow, endSessions, setHomeMunicipality } from './store.ts';
+import { deleteAccountRow, setHomeMunicipality } from './store.ts';
 
 export type Refusal =
   | Limited
@@ -25,8 +26,11 @@ function residentOnly(account: Account): Checked {
   return account.kind === 'resident' ? { outcome: 'ok', account } : { outcome: 'not-resident' };
 }
 
-/** The resident these credentials belong to, or why not. */
-async function checkCredentials(ctx: SelfServiceContext, credentials: Credentials): Promise<Checked> {
+/**
+ * The resident these credentials belong to, or why not; throttled and audited like a login, the
+ * code asked for (and used up) only when the account has an authenticator.
+ */
+export async function checkCredentials(ctx: SelfServiceContext, credentials: Credentials): Promise<Checked> {
   const attempt = { ip: ctx.ip, clientId: undefined };
   const result = await checkPassword(ctx.db, {
     ...attempt,
@@ -68,8 +72,8 @@ export async function deleteOwnAccount(
   const checked = await checkCredentials(ctx, credentials);
   if (checked.outcome !== 'ok') return checked;
   const { id } = checked.account;
-  await ctx.db.transaction(async (tx) => {
-    await endSessions(tx, id, { grants: true });
+  const logouts = await ctx.db.transaction(async (tx) => {
+    const ended = await endAccountSessions(tx, id, { grants: true });
     await deleteAccountRow(tx, id);
     // The trail outlives the account (no foreign key), without the address.
     await recordAudit(tx, {
@@ -79,7 +83,9 @@ export async function deleteOwnAccount(
       ip: ctx.ip,
       detail: { method: 'self-service' },
     });
+    return ended;
   });
+  await ctx.logout(logouts);
   return { outcome: 'done' };
 }
 

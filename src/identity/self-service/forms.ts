@@ -3,7 +3,7 @@
  * are wrong, so a page can say all of it at once and keep what the resident typed.
  */
 
-export type Field = 'email' | 'name' | 'password' | 'municipality' | 'terms' | 'confirm';
+export type Field = 'email' | 'name' | 'password' | 'municipality' | 'terms' | 'confirm' | 'code';
 
 export const MIN_PASSWORD = 12;
 const MAX_PASSWORD = 1024;
@@ -73,6 +73,21 @@ export interface Credentials {
 
 function credentialsOf(body: Body): Credentials {
   return { email: emailOf(body), password: text(body, 'password'), code: text(body, 'code').trim() };
+}
+
+/** Re-authentication alone (before managing the second factors); `codeNeeded` when removing the authenticator. */
+export function parseCredentials(body: Body, options: { codeNeeded?: boolean } = {}) {
+  const values = credentialsOf(body);
+  const problems: Field[] = [];
+  if (!values.email) problems.push('email');
+  if (!values.password) problems.push('password');
+  if (options.codeNeeded && codeWrong(values.code)) problems.push('code');
+  return { values, problems };
+}
+
+/** Six digits, spaces allowed (apps show them as "123 456"). */
+export function codeWrong(code: string): boolean {
+  return !/^\d{6}$/.test(code.replace(/\s/g, ''));
 }
 
 export function parseDeletion(body: Body) {

@@ -3,83 +3,11 @@
  * JavaScript, every value escaped, every form carrying its CSRF token and posting to `?lang=` so the
  * answer comes in the same language.
  */
-import { errorBox, escapeHtml, hidden, type Lang, page } from '../oidc/pages.ts';
+import { errorBox, escapeHtml, hidden, type Lang } from '../oidc/pages.ts';
 import type { Field } from './forms.ts';
+import { checkbox, credentialFields, form, href, input, layout, problemsBox } from './layout.ts';
 import type { Municipality } from './store.ts';
 import { type SelfServiceText, wordsOf } from './text.ts';
-
-export const ACCOUNT_PATH = '/account';
-
-/** Where each page lives, under ACCOUNT_PATH. */
-export const PAGES = {
-  register: '/register',
-  verify: '/verify',
-  resend: '/verify/resend',
-  reset: '/reset',
-  resetConfirm: '/reset/confirm',
-  delete: '/delete',
-  municipality: '/municipality',
-} as const;
-export type PageName = keyof typeof PAGES;
-
-export function href(name: PageName, lang: Lang, query: Record<string, string> = {}): string {
-  const params = new URLSearchParams({ ...query, lang });
-  return `${ACCOUNT_PATH}${PAGES[name]}?${params}`;
-}
-
-function nav(lang: Lang, t: SelfServiceText): string {
-  const links = (['register', 'reset', 'municipality', 'delete'] as const).map(
-    (name) => `<li><a href="${escapeHtml(href(name, lang))}">${t.nav[name]}</a></li>`,
-  );
-  return `<nav aria-label="${t.navLabel}"><ul>${links.join('')}</ul></nav>`;
-}
-
-/**
- * A page; a form page's language switch leads to the same form (and query) in the other language.
- * An answer has none: it is not shown again.
- */
-function layout(
-  lang: Lang,
-  title: string,
-  body: string,
-  form?: { name: PageName; query?: Record<string, string> },
-): string {
-  const other: Lang = lang === 'ja' ? 'en' : 'ja';
-  const switchHref = form ? href(form.name, other, form.query) : undefined;
-  return page(lang, title, `${body}${nav(lang, wordsOf(lang))}`, switchHref);
-}
-
-function problemsBox(t: SelfServiceText, problems: readonly Field[]): string {
-  if (problems.length === 0) return '';
-  const items = problems.map((p) => `<li>${escapeHtml(t.problems[p])}</li>`).join('');
-  return `<div class="error" role="alert"><ul>${items}</ul></div>`;
-}
-
-interface Input {
-  id: Field | 'code';
-  label: string;
-  type: 'email' | 'text' | 'password';
-  autocomplete: string;
-  value?: string;
-  hint?: string;
-  invalid?: boolean;
-}
-
-function input(f: Input): string {
-  const hint = f.hint ? `<p class="hint" id="${f.id}-hint">${escapeHtml(f.hint)}</p>` : '';
-  const described = f.hint ? ` aria-describedby="${f.id}-hint"` : '';
-  const value = f.type === 'password' || !f.value ? '' : ` value="${escapeHtml(f.value)}"`;
-  return `<label for="${f.id}">${escapeHtml(f.label)}</label>${hint}
-<input id="${f.id}" name="${f.id}" type="${f.type}" autocomplete="${f.autocomplete}"${described}${
-    f.invalid ? ' aria-invalid="true"' : ''
-  }${value}>`;
-}
-
-function checkbox(id: Field, label: string, checked: boolean, invalid: boolean): string {
-  return `<label class="check" for="${id}"><input id="${id}" name="${id}" type="checkbox" value="yes"${
-    checked ? ' checked' : ''
-  }${invalid ? ' aria-invalid="true"' : ''}>${escapeHtml(label)}</label>`;
-}
 
 function municipalitySelect(
   lang: Lang,
@@ -107,12 +35,6 @@ function municipalitySelect(
   return `<label for="municipality">${escapeHtml(label)}</label>
 <select id="municipality" name="municipality"${invalid ? ' aria-invalid="true"' : ''}>
 <option value="">${escapeHtml(t.choose)}</option>${options}</select>`;
-}
-
-function form(action: string, csrf: string, fields: string, submit: string, danger = false): string {
-  return `<form method="post" action="${escapeHtml(action)}" novalidate>${hidden('csrf', csrf)}
-${fields}
-<button class="${danger ? 'danger' : 'primary'}" type="submit">${escapeHtml(submit)}</button></form>`;
 }
 
 export interface RegisterView {
@@ -230,27 +152,6 @@ export function resetConfirmPage(
 ${form(href('resetConfirm', lang), csrf, fields, t.resetSubmit)}`,
     { name: 'resetConfirm', query: { token } },
   );
-}
-
-function credentialFields(t: SelfServiceText, email: string | undefined, problems: readonly Field[]): string {
-  return [
-    input({
-      id: 'email',
-      label: t.email,
-      type: 'email',
-      autocomplete: 'username',
-      value: email,
-      invalid: problems.includes('email'),
-    }),
-    input({
-      id: 'password',
-      label: t.password,
-      type: 'password',
-      autocomplete: 'current-password',
-      invalid: problems.includes('password'),
-    }),
-    input({ id: 'code', label: t.code, type: 'text', autocomplete: 'one-time-code' }),
-  ].join('\n');
 }
 
 export interface CredentialsView {

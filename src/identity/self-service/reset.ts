@@ -1,15 +1,16 @@
 /**
  * Password reset by a mailed link. Asking answers the same whether the address has an account;
  * using the link sets the password, proves the address and ends every session and token the
- * account had, so whoever knew the old password is logged out.
+ * account had, so whoever knew the old password is logged out, of every service too.
  */
 import { findAccountByEmail, findAccountById } from '../accounts.ts';
 import { recordAudit } from '../audit.ts';
+import { endAccountSessions } from '../oidc/revoke.ts';
 import { hashPassword } from '../passwords.ts';
 import { recordLoginSuccess } from '../throttle.ts';
 import type { Limited, SelfServiceContext } from './context.ts';
 import { admitMailRequest } from './limits.ts';
-import { endSessions, setPasswordHash } from './store.ts';
+import { setPasswordHash } from './store.ts';
 import { useToken } from './tokens.ts';
 
 /** Mails a reset link to a resident's account with this address, if there is one. */
@@ -33,11 +34,11 @@ export async function resetPassword(
 ): Promise<boolean> {
   // Hashed before the transaction, which then stays short.
   const passwordHash = await hashPassword(password);
-  const accountId = await ctx.db.transaction(async (tx) => {
+  const logouts = await ctx.db.transaction(async (tx) => {
     const id = await useToken(tx, token, 'reset-password');
     if (!id) return undefined;
     await setPasswordHash(tx, id, passwordHash);
-    await endSessions(tx, id, { grants: false });
+    const ended = await endAccountSessions(tx, id, { grants: false });
     await recordAudit(tx, {
       kind: 'password-reset',
       outcome: 'success',
@@ -45,9 +46,11 @@ export async function resetPassword(
       ip: ctx.ip,
       detail: { method: 'e-mail link' },
     });
-    return id;
+    return ended;
   });
-  if (!accountId) return false;
+  if (!logouts) return false;
+  await ctx.logout(logouts);
+  const { accountId } = logouts;
   // A resident locked out by failed logins may log in with the new password at once.
   const account = await findAccountById(ctx.db, accountId);
   if (account?.email) await recordLoginSuccess(ctx.db, { account: account.email });

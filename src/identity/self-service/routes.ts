@@ -4,14 +4,15 @@
  */
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type Provider from 'oidc-provider';
 import type { Db, Queryable, SecretBox } from '../../platform/index.ts';
-import { type Lang, pickLang, textOf } from '../oidc/pages.ts';
-import { deleteOwnAccount, moveHome, type Refusal } from './account-changes.ts';
-import type { SelfServiceContext } from './context.ts';
-import { type FormGuard, formGuard } from './csrf.ts';
+import { type Lang, textOf } from '../oidc/pages.ts';
+import { sendLogouts } from '../oidc/revoke.ts';
+import { deleteOwnAccount, moveHome } from './account-changes.ts';
+import { authenticatorRoutes } from './authenticator-routes.ts';
+import { formGuard } from './csrf.ts';
 import {
-  type Body,
   parseDeletion,
   parseEmailRequest,
   parseMove,
@@ -19,18 +20,20 @@ import {
   passwordWrong,
   text,
 } from './forms.ts';
+import { GET, html, type Kit, langOf, POST, path, type Request, refusal } from './http.ts';
+import { ACCOUNT_PATH } from './layout.ts';
 import { enqueueMail, type MailKind } from './mail.ts';
 import {
-  ACCOUNT_PATH,
   deletePage,
   emailRequestPage,
   messagePage,
   movePage,
-  PAGES,
   registerPage,
   resetConfirmPage,
   sentPage,
 } from './pages.ts';
+import { passkeyRoutes } from './passkey-routes.ts';
+import { proofKeeper } from './proof.ts';
 import { registerResident, resendVerification, verifyEmail } from './registration.ts';
 import { requestPasswordReset, resetPassword } from './reset.ts';
 import { listMunicipalities } from './store.ts';
@@ -43,47 +46,8 @@ export interface SelfServiceOptions {
   publicUrl: string;
   /** Whether SMTP_URL is set; without it mail is neither queued nor its link made. */
   mailOn: boolean;
-}
-
-type Request = FastifyRequest<{ Querystring: { lang?: string; token?: string }; Body: Body }>;
-
-const QUERY = {
-  type: 'object',
-  properties: { lang: { type: 'string', maxLength: 16 }, token: { type: 'string', maxLength: 128 } },
-};
-/** Every field a string (a repeated field is refused), none of absurd length. */
-const FORM = { type: 'object', additionalProperties: { type: 'string', maxLength: 4096 } };
-const GET = { schema: { querystring: QUERY } };
-const POST = { schema: { querystring: QUERY, body: FORM } };
-
-const path = (name: keyof typeof PAGES) => `${ACCOUNT_PATH}${PAGES[name]}`;
-
-function langOf(request: FastifyRequest): Lang {
-  const query = request.query as { lang?: unknown } | undefined;
-  const lang = typeof query?.lang === 'string' ? query.lang : undefined;
-  return pickLang(lang, request.headers['accept-language']);
-}
-
-function html(reply: FastifyReply, status: number, body: string) {
-  return reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(body);
-}
-
-/** The status and message of a refused change, setting Retry-After when it is a wait. */
-function refusal(reply: FastifyReply, lang: Lang, refused: Refusal): { status: number; error: string } {
-  const t = wordsOf(lang);
-  switch (refused.outcome) {
-    case 'limited':
-      reply.header('retry-after', String(refused.retryAfterSeconds));
-      return { status: 429, error: t.locked(Math.ceil(refused.retryAfterSeconds / 60)) };
-    case 'wrong':
-      return { status: 401, error: t.wrong };
-    case 'needs-code':
-      return { status: 401, error: t.needsCode };
-    case 'wrong-code':
-      return { status: 401, error: t.wrongCode };
-    case 'not-resident':
-      return { status: 403, error: t.notResident };
-  }
+  /** The provider in use now (it is replaced when signing keys rotate): it signs logout tokens. */
+  provider: () => Provider;
 }
 
 function renderErrors(app: FastifyInstance): void {
@@ -103,16 +67,6 @@ function renderErrors(app: FastifyInstance): void {
   );
 }
 
-/** What every route group shares. */
-interface Kit {
-  db: Db;
-  guard: FormGuard;
-  mailOn: boolean;
-  contextOf(request: FastifyRequest): SelfServiceContext;
-  /** Whether the posted form lacks its valid CSRF token. */
-  forged(request: Request, form: string): boolean;
-}
-
 export async function selfServiceRoutes(app: FastifyInstance, options: SelfServiceOptions): Promise<void> {
   await app.register(formbody);
   await app.register(cookie);
@@ -124,6 +78,7 @@ export async function selfServiceRoutes(app: FastifyInstance, options: SelfServi
   const kit: Kit = {
     db: options.db,
     guard,
+    proofs: proofKeeper(options.box),
     mailOn: options.mailOn,
     contextOf: (request) => ({
       db: options.db,
@@ -133,6 +88,7 @@ export async function selfServiceRoutes(app: FastifyInstance, options: SelfServi
         if (options.mailOn) return enqueueMail(tx, kind, accountId);
         request.log.warn({ mail: kind }, 'mail is off (SMTP_URL is not set): the mail was not sent');
       },
+      logout: (logouts) => sendLogouts(options.provider(), logouts, request.log),
     }),
     forged: (request, form) => !guard.valid(request, form, request.body?.csrf),
   };
@@ -140,6 +96,8 @@ export async function selfServiceRoutes(app: FastifyInstance, options: SelfServi
   mailRequestRoutes(app, kit);
   resetRoutes(app, kit);
   accountChangeRoutes(app, kit);
+  authenticatorRoutes(app, kit);
+  passkeyRoutes(app, kit);
 }
 
 function registrationRoutes(app: FastifyInstance, { db, guard, mailOn, contextOf, forged }: Kit): void {

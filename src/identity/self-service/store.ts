@@ -90,22 +90,6 @@ export async function setHomeMunicipality(
   return rows[0]?.previous;
 }
 
-/**
- * Ends the account's single sign-on sessions and every token and code issued to it (and a login
- * half-way through an interaction), so nothing opened before keeps working. With `grants`, its
- * consents to services go too. No back-channel logout is sent: the services learn it when their
- * tokens stop working.
- */
-export async function endSessions(db: Queryable, accountId: string, options: { grants: boolean }) {
-  await db.query(
-    `delete from identity.oidc_models
-      where ((payload ->> 'accountId' = $1 and ($2 or model <> 'Grant'))
-         or (model = 'Interaction' and (payload -> 'session' ->> 'accountId' = $1
-                                        or payload -> 'result' -> 'login' ->> 'accountId' = $1)))`,
-    [accountId, options.grants],
-  );
-}
-
 /** Deletes the account; its factors, card bindings, roles, registration and links go with it. */
 export async function deleteAccountRow(db: Queryable, accountId: string): Promise<void> {
   await db.query('delete from identity.accounts where id = $1', [accountId]);

@@ -3,8 +3,8 @@
  * roles that allow it, and `requireStaff` answers from the staff member's roles in that tenant,
  * read under the tenant's row-level security. Staff APIs call it first, and decide nothing alone.
  */
-import { type Db, Forbidden } from '../platform/index.ts';
-import type { StaffRole } from './accounts.ts';
+import { type Db, Forbidden } from '../../platform/index.ts';
+import type { StaffRole } from '../accounts.ts';
 
 /** Every staff action and the roles that allow it (a tenant admin may do everything). */
 export const STAFF_PERMISSIONS = {
