@@ -140,16 +140,19 @@ describe('web shell at a phone size', () => {
     await page.context().close();
   });
 
-  it('shows the staff console with the sections to come and the sign-in requirement', async () => {
+  it('shows the staff console as a sign-in for a chosen municipality, and nothing more before it', async () => {
     const page = await open('/console');
     await heading(page, '職員コンソール');
     assert.equal(await htmlLang(page), 'ja');
-    await heading(page, 'サインインが必要です', 2);
-
-    const nav = page.getByRole('navigation', { name: 'メニュー' });
-    for (const section of ['お知らせ配信', '電子郵便', '手続きカタログ', '防災']) {
-      await nav.getByRole('heading', { level: 3, name: section, exact: true }).waitFor();
-    }
+    await heading(page, 'サインイン', 2);
+    const choice = page.getByLabel('自治体');
+    assert.ok((await choice.locator('option').allInnerTexts()).includes('仙台市（041009）'));
+    await page.getByRole('button', { name: 'サインインする' }).waitFor();
+    assert.equal(
+      await page.getByRole('navigation', { name: 'メニュー' }).count(),
+      0,
+      'no work sections before sign-in',
+    );
 
     await assertFitsPhone(page);
     await screenshot(page, 'console-ja');

@@ -2,8 +2,8 @@
 import { formatDateTime } from '../shared/dates.ts';
 import { useI18n } from '../shared/i18n.ts';
 import { Layout } from '../shared/layout.tsx';
+import { groupByPrefecture } from '../shared/tenants.ts';
 import { TenantGroups } from './tenant-groups.tsx';
-import { groupByPrefecture } from './tenants.ts';
 import { type TenantsState, useTenants } from './use-tenants.ts';
 
 export function DashboardPage() {

@@ -1,6 +1,6 @@
 /** Prefectures, each with a table of its participating municipalities and their codes. */
 import { type Lang, useI18n } from '../shared/i18n.ts';
-import type { PrefectureGroup, Tenant } from './tenants.ts';
+import type { PrefectureGroup, Tenant } from '../shared/tenants.ts';
 
 /** The name in the reader's language, and the language it is actually written in. */
 function displayName(tenant: Tenant, lang: Lang): { text: string; lang: Lang } {

@@ -1,6 +1,6 @@
 /** Loads the tenant list once on mount, and again on `reload()`; a request still running is abandoned. */
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { fetchTenants, type Tenant } from './tenants.ts';
+import { fetchTenants, type Tenant } from '../shared/tenants.ts';
 
 export type TenantsState =
   | { status: 'loading' }
