@@ -103,6 +103,33 @@ export async function grantStaffRole(
   );
 }
 
+/**
+ * Sets the account's roles in the tenant to exactly `roles` (none: no longer on its staff).
+ * @throws BadRequest for an unknown role
+ */
+export async function setStaffRoles(
+  db: Db,
+  tenantCode: string,
+  accountId: string,
+  roles: readonly StaffRole[],
+): Promise<void> {
+  const unknown = roles.filter((role) => !STAFF_ROLES.includes(role));
+  if (unknown.length > 0) {
+    throw new BadRequest(`role must be one of ${STAFF_ROLES.join(', ')}`);
+  }
+  await db.withTenant(tenantCode, async (tx) => {
+    await tx.query(
+      'delete from identity.staff_roles where account_id = $1 and not (role = any($2::text[]))',
+      [accountId, roles],
+    );
+    await tx.query(
+      `insert into identity.staff_roles (tenant_id, account_id, role)
+       select $1, $2, unnest($3::text[]) on conflict do nothing`,
+      [tenantCode, accountId, roles],
+    );
+  });
+}
+
 export interface StaffMember {
   accountId: string;
   email: string;

@@ -26,6 +26,7 @@ const AUDIT_KINDS = [
   'locked-out',
   'upstream-linked',
   'client-registered',
+  'staff-roles-changed',
 ] as const;
 type AuditKind = (typeof AUDIT_KINDS)[number];
 type AuditOutcome = 'success' | 'failure';

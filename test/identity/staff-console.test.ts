@@ -58,11 +58,15 @@ describe('staff console sign-in and the staff API', () => {
   };
 
   /** Password, then the authenticator code, on the login page shown last; returns where it led. */
-  const signIn = async (browser: Browser, who: Staff | { email: string; secret?: undefined }) => {
+  const signIn = async (
+    browser: Browser,
+    who: { email: string; secret?: string | undefined },
+    password = PASSWORD,
+  ) => {
     let { csrf, actions } = browser.form();
     const login = actions.find((a) => a.endsWith('/login')) as string;
     const at = await browser.follow(`${rig.baseUrl}${login}`, console_.redirectUri, {
-      form: { csrf, email: who.email, password: PASSWORD },
+      form: { csrf, email: who.email, password },
     });
     if (!who.secret || at.startsWith(console_.redirectUri) || !browser.lastPage.includes('name="code"'))
       return at;
@@ -188,6 +192,72 @@ describe('staff console sign-in and the staff API', () => {
     });
     assert.equal(response.status, 403);
     assert.equal((await api(access_token, '042021/clients')).status, 403);
+  });
+
+  it('lets an administrator add a staff member, who signs in with the credentials shown once', async () => {
+    const email = `new-staff-${Date.now()}@city.example.jp`;
+    const added = await api(token041009, '041009/staff', {
+      method: 'POST',
+      body: { email, displayName: '宮城野 新任', roles: ['editor'] },
+    });
+    assert.equal(added.status, 201);
+    const body = (await added.json()) as { accountId: string; password: string; totpSecret: string };
+    assert.ok(body.password.length >= 12 && body.totpSecret.length >= 16);
+
+    const listed = (await (await api(token041009, '041009/staff')).json()) as {
+      staff: { email: string; roles: string[] }[];
+    };
+    assert.deepEqual(listed.staff.find((m) => m.email === email)?.roles, ['editor']);
+
+    const { browser, flow } = await openConsole('041009');
+    const back = await signIn(browser, { email, secret: body.totpSecret }, body.password);
+    const { access_token } = await exchange(console_, flow, back);
+    const me = (await (await api(access_token, '041009/me')).json()) as {
+      displayName: string;
+      roles: string[];
+    };
+    assert.deepEqual([me.displayName, me.roles], ['宮城野 新任', ['editor']]);
+    assert.equal((await api(access_token, '041009/staff')).status, 403, 'an editor does not manage staff');
+
+    const changed = await api(token041009, `041009/staff/${body.accountId}/roles`, {
+      method: 'PUT',
+      body: { roles: ['viewer'] },
+    });
+    assert.deepEqual(await changed.json(), { roles: ['viewer'] });
+  });
+
+  it('refuses what would break the staff list: a resident address, own admin role, strangers', async () => {
+    const resident = await addResident(rig);
+    const asResident = await api(token041009, '041009/staff', {
+      method: 'POST',
+      body: { email: resident.email, displayName: '住民', roles: ['viewer'] },
+    });
+    assert.equal(asResident.status, 409);
+    const self = await api(token041009, `041009/staff/${staff.id}/roles`, {
+      method: 'PUT',
+      body: { roles: ['editor'] },
+    });
+    assert.equal(self.status, 409);
+    const stranger = await addStaff([['042021', 'admin']]);
+    const other = await api(token041009, `041009/staff/${stranger.id}/roles`, {
+      method: 'PUT',
+      body: { roles: ['admin'] },
+    });
+    assert.equal(
+      other.status,
+      404,
+      "staff of another municipality only are not this municipality's to change",
+    );
+    const bad = await api(token041009, '041009/staff/not-a-uuid/roles', {
+      method: 'PUT',
+      body: { roles: [] },
+    });
+    assert.equal(bad.status, 400);
+    const badRole = await api(token041009, '041009/staff', {
+      method: 'POST',
+      body: { email: 'x@city.example.jp', displayName: 'x', roles: ['mayor'] },
+    });
+    assert.equal(badRole.status, 400);
   });
 
   it('asks for a bearer token, and refuses unknown ones', async () => {

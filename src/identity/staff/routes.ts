@@ -6,12 +6,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import { type Db, Forbidden, requireTenant, type SecretBox } from '../../platform/index.ts';
-import { findAccountById } from '../accounts.ts';
+import { findAccountById, STAFF_ROLES, type StaffRole } from '../accounts.ts';
 import { recordAudit } from '../audit.ts';
 import { CLIENT_SCOPES, listClients, type NewClient, registerClient } from '../oidc/clients.ts';
 import { STAFF_API_PATH } from '../oidc/resources.ts';
 import { allows, requireStaff, STAFF_PERMISSIONS, type StaffAction, staffRoles } from './access.ts';
 import { type StaffCaller, staffCaller } from './caller.ts';
+import { addMember, changeMemberRoles, listMembers, type NewMember } from './members.ts';
 
 export interface StaffRoutesOptions {
   db: Db;
@@ -44,6 +45,33 @@ const newClientBody = {
     public: { type: 'boolean' },
     serviceAccess: { type: 'boolean' },
   },
+} as const;
+
+const roleList = {
+  type: 'array',
+  items: { type: 'string', enum: [...STAFF_ROLES] },
+  uniqueItems: true,
+  maxItems: STAFF_ROLES.length,
+} as const;
+
+const newMemberBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['email', 'displayName', 'roles'],
+  properties: {
+    email: { type: 'string', minLength: 3, maxLength: 254 },
+    displayName: { type: 'string', minLength: 1, maxLength: 100 },
+    roles: { ...roleList, minItems: 1 },
+  },
+} as const;
+
+const memberParams = {
+  type: 'object',
+  properties: {
+    tenant: params.properties.tenant,
+    accountId: { type: 'string', format: 'uuid' },
+  },
+  required: ['tenant', 'accountId'],
 } as const;
 
 const clientSummary = {
@@ -99,6 +127,46 @@ export async function staffRoutes(app: FastifyInstance, options: StaffRoutesOpti
       const staff = await authorised(request, 'clients.manage');
       return { clients: await listClients(db, staff.tenantCode) };
     },
+  );
+
+  const members = async (request: TenantRequest) => ({
+    db,
+    box,
+    staff: await authorised(request, 'staff.manage'),
+    ip: request.ip,
+  });
+
+  app.get(`${STAFF_API_PATH}/:tenant/staff`, { schema: { params } }, async (request: TenantRequest) => ({
+    staff: await listMembers(await members(request)),
+  }));
+
+  app.post<{ Params: { tenant: string }; Body: NewMember }>(
+    `${STAFF_API_PATH}/:tenant/staff`,
+    { schema: { params, body: newMemberBody } },
+    async (request, reply) => {
+      const added = await addMember(await members(request), request.body);
+      // A new account's password and authenticator key are in this answer and nowhere else.
+      reply.code(added.created ? 201 : 200);
+      return added;
+    },
+  );
+
+  app.put<{ Params: { tenant: string; accountId: string }; Body: { roles: StaffRole[] } }>(
+    `${STAFF_API_PATH}/:tenant/staff/:accountId/roles`,
+    {
+      schema: {
+        params: memberParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['roles'],
+          properties: { roles: roleList },
+        },
+      },
+    },
+    async (request) => ({
+      roles: await changeMemberRoles(await members(request), request.params.accountId, request.body.roles),
+    }),
   );
 
   app.post<{ Params: { tenant: string }; Body: Omit<NewClient, 'tenantCode'> }>(
