@@ -1,6 +1,6 @@
 /**
  * The `machi` command: start the system (API, web and workers, or one role for scale-out),
- * migrate, manage tenants and staff, reload the demo.
+ * migrate, manage tenants and staff, verify the access log, reload the demo.
  */
 import { parseArgs } from 'node:util';
 import {
@@ -11,6 +11,13 @@ import {
   markEntityTypes,
   type TypeAccessEntry,
 } from './broker/index.ts';
+import {
+  checkpointSigner,
+  formatBrokenLink,
+  startCheckpoints,
+  verifyAccessLog,
+  writeCheckpoint,
+} from './consent/index.ts';
 import { formatCredentials, hasAnyTenant, loadDemo } from './demo/index.ts';
 import {
   addAccount,
@@ -71,6 +78,10 @@ const USAGE = `Usage: machi <command>
   client list --tenant <code>     list a tenant's services
   keys rotate                     sign with the key published since the last rotation, publish a
                                   new next key, keep the old one published for verification
+  audit verify [--tenant <code>]  check every resident's access-log hash chain and the signed
+                                  checkpoints; exits 1 naming the first broken link
+  audit checkpoint [--tenant <code>]
+                                  sign a checkpoint of the access-log chains that moved since the last
   demo                            (re)load the demo tenants and accounts with new passwords
 
 Settings come from environment variables; see .env.example.`;
@@ -136,12 +147,14 @@ const start: Command = async (args, config) => {
     role === 'api'
       ? undefined
       : new Worker(db, {
-          handlers: jobHandlers(db, config.broker, config),
+          handlers: jobHandlers(db, config.broker, { ...config, box: await openSecretBox(config) }),
           concurrency: config.jobsConcurrency,
           pollIntervalMs: config.jobsPollIntervalMs,
           leaseSeconds: config.jobsLeaseSeconds,
         });
   worker?.start();
+  // Access-log checkpoints: one chain of periodic jobs per deployment, (re)started by any worker.
+  if (worker) await startCheckpoints(db);
   if (app) {
     await app.listen({ port: config.port, host: config.host });
     const where = config.databaseUrl ? 'PostgreSQL' : `the embedded database in ${config.dataDir}`;
@@ -363,6 +376,36 @@ const keys: Command = async (args, config) => {
   return 0;
 };
 
+const audit: Command = async (args, config) => {
+  const [sub, ...rest] = args;
+  const { values } = parseArgs({ args: rest, options: { tenant: { type: 'string' } } });
+  if (sub !== 'verify' && sub !== 'checkpoint') {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  const box = await openSecretBox(config);
+  return withDb(config, async (db) => {
+    const tenant = values.tenant ? (await requireTenant(db, values.tenant)).code : undefined;
+    if (sub === 'checkpoint') {
+      const written = await writeCheckpoint(db, await checkpointSigner(box), { tenant });
+      for (const c of written) {
+        process.stdout.write(`${c.tenant}  checkpoint ${c.seq}  ${c.heads} chain heads  root ${c.root}\n`);
+      }
+      if (written.length === 0) process.stdout.write('No chain moved since the last checkpoint.\n');
+      return 0;
+    }
+    const report = await verifyAccessLog(db, box, { tenant });
+    if (report.broken) {
+      process.stdout.write(`Access log broken: ${formatBrokenLink(report.broken)}\n`);
+      return 1;
+    }
+    process.stdout.write(
+      `Access log intact: ${report.tenants} tenants, ${report.chains} chains, ${report.records} records, ${report.checkpoints} checkpoints.\n`,
+    );
+    return 0;
+  });
+};
+
 const COMMANDS: Record<string, Command> = {
   start,
   migrate: migrateCommand,
@@ -371,6 +414,7 @@ const COMMANDS: Record<string, Command> = {
   user,
   client,
   keys,
+  audit,
   demo,
 };
 

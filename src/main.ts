@@ -16,7 +16,7 @@ import {
   brokerPlugin,
   loadBrokerConfig,
 } from './broker/index.ts';
-import { consentMigrations } from './consent/index.ts';
+import { checkpointJobHandlers, consentMigrations } from './consent/index.ts';
 import {
   type IdentityHandle,
   identityJobHandlers,
@@ -67,6 +67,7 @@ function brokerCallers(identity: IdentityHandle): Authenticate {
     const home = bearer.clientTenant;
     return {
       subject: bearer.clientId,
+      name: bearer.clientName,
       ...(bearer.accountId ? { accountId: bearer.accountId } : {}),
       tenants: (tenant: string) => home !== undefined && tenantCovers(home, tenant),
     };
@@ -84,12 +85,17 @@ export const migrationSources: MigrationSource[] = [
 export function jobHandlers(
   db: Db,
   broker: BrokerConfig,
-  config: Pick<PlatformConfig, 'publicUrl' | 'outboundPrivate' | 'outboundAllow'> & { mail?: MailConfig },
+  config: Pick<PlatformConfig, 'publicUrl' | 'outboundPrivate' | 'outboundAllow'> & {
+    mail?: MailConfig;
+    /** Signs the access log's checkpoints; without it a worker takes no checkpoint jobs. */
+    box?: SecretBox;
+  },
 ): Record<string, JobHandler> {
   const outbound = new OutboundPolicy(config);
   return {
     ...brokerJobHandlers(db, broker, { outbound, publicUrl: config.publicUrl }),
     ...identityJobHandlers(db, { mail: config.mail ?? loadMailConfig({}), publicUrl: config.publicUrl }),
+    ...(config.box ? checkpointJobHandlers(db, config.box) : {}),
   };
 }
 

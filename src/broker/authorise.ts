@@ -33,6 +33,8 @@ export interface Caller {
    * undefined for an anonymous caller. Set by the composition root's `authenticate` (http/scope.ts).
    */
   subject?: string;
+  /** The service's name as registered, for the residents' access logs. */
+  name?: string;
   /** The resident the token acts for; undefined when a service acts as itself. */
   accountId?: string;
   /**

@@ -7,6 +7,37 @@ import { fileURLToPath } from 'node:url';
 import type { MigrationSource } from '../platform/index.ts';
 
 export {
+  ACCESS_ACTIONS,
+  type AccessAction,
+  type AccessActor,
+  type AccessDecision,
+  type AccessEntry,
+  type AccessRecord,
+  appendAccess,
+  appendAccessMany,
+  listAccessLog,
+} from './access-log.ts';
+export {
+  type Checkpoint,
+  type CheckpointSigner,
+  checkpointSigner,
+  writeCheckpoint,
+} from './access-log-checkpoint.ts';
+export {
+  type AccessNames,
+  describeAccess,
+  jstMinute,
+  type Language,
+  type LocalName,
+} from './access-log-describe.ts';
+export { CHECKPOINT_QUEUE, checkpointJobHandlers, startCheckpoints } from './access-log-jobs.ts';
+export {
+  type BrokenLink,
+  formatBrokenLink,
+  type VerifyReport,
+  verifyAccessLog,
+} from './access-log-verify.ts';
+export {
   type CategoriesOf,
   categoriesOf,
   definePurpose,
@@ -14,8 +45,16 @@ export {
   listPurposes,
   mapCategory,
 } from './catalogue.ts';
+export { type Coverage, consentCoverage } from './coverage.ts';
 export { decide, decideMany } from './decide.ts';
-export { expireConsents, listConsents, recordConsent, textHash, withdrawConsent } from './records.ts';
+export {
+  expireConsents,
+  findConsentText,
+  listConsents,
+  recordConsent,
+  textHash,
+  withdrawConsent,
+} from './records.ts';
 export { currentServiceRequest, declareServiceRequest, effectiveBasis } from './requests.ts';
 export * from './types.ts';
 

@@ -52,6 +52,22 @@ export async function insertText(
   );
 }
 
+/** A text shown, by hash (and version label: the newest of that hash when none is named). */
+export async function selectText(
+  tx: Queryable,
+  tenant: string,
+  sha256: string,
+  version?: string,
+): Promise<{ sha256: string; version: string; language: string; body: string } | undefined> {
+  const { rows } = await tx.query<{ sha256: string; version: string; language: string; body: string }>(
+    `select sha256, version, language, body from consent.texts
+      where tenant_id = $1 and sha256 = $2 and ($3::text is null or version = $3)
+      order by created_at desc, version limit 1`,
+    [tenant, sha256, version ?? null],
+  );
+  return rows[0];
+}
+
 /** Appends `superseded` to the resident's records for the client that are still in force. */
 export async function supersedeRecords(
   tx: Queryable,
@@ -192,10 +208,11 @@ export async function selectRecords(
             r.request_version as "requestVersion", r.text_sha256 as "textSha256",
             r.text_version as "textVersion", r.method, r.given_at as "givenAt", r.expires_at as "expiresAt",
             ${stateSql('now()')} as state,
-            (select json_agg(json_build_object('category', g.category, 'purpose', g.purpose,
+            coalesce((select json_agg(json_build_object('category', g.category, 'purpose', g.purpose,
                     'retention', g.retention, 'thirdParty', g.third_party, 'actions', g.actions,
                     'legalBasis', g.legal_basis) order by g.category, g.purpose)
-               from consent.record_items g where g.tenant_id = r.tenant_id and g.record_id = r.id) as items,
+               from consent.record_items g where g.tenant_id = r.tenant_id and g.record_id = r.id),
+               '[]'::json) as items,
             (select json_agg(json_build_object('event', e.event, 'at', e.at) order by e.at, e.event)
                from consent.record_events e where e.tenant_id = r.tenant_id and e.record_id = r.id) as events
        from consent.records r

@@ -12,11 +12,12 @@ import {
   insertWithdrawals,
   recordExists,
   selectRecords,
+  selectText,
   supersedeRecords,
 } from './record-store.ts';
 import { effectiveBasis } from './requests.ts';
 import { selectServiceRequest } from './store.ts';
-import type { ConsentRecord, NewConsent, ServiceRequest, StoredItem } from './types.ts';
+import type { ConsentRecord, ConsentText, NewConsent, ServiceRequest, StoredItem } from './types.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -38,9 +39,8 @@ async function grantedItems(
   request: ServiceRequest,
   input: NewConsent,
 ): Promise<StoredItem[]> {
-  if (input.items.length === 0) {
-    throw new BadRequest('a consent grants at least one item of the request');
-  }
+  // An answer granting nothing is a record too: it proves the resident was asked, and it ends what
+  // they granted the service before (docs/consent.md).
   const categories = await listCategories(tx);
   const granted: StoredItem[] = [];
   for (const wanted of input.items) {
@@ -80,8 +80,9 @@ function checkInput(input: NewConsent): void {
 }
 
 /**
- * Records a resident's consent to all or part of a service's current request. It supersedes the
- * resident's earlier records for that service: what was not granted again is no longer granted.
+ * Records a resident's answer to a service's current request: consent to all, part or none of its
+ * consent-based items. It supersedes the resident's earlier records for that service: what was not
+ * granted again is no longer granted.
  * @throws Conflict when the request has a newer version than the one the resident was shown
  */
 export async function recordConsent(tx: Queryable, input: NewConsent): Promise<ConsentRecord> {
@@ -136,6 +137,16 @@ export async function withdrawConsent(
   }
   const ended = await insertWithdrawals(tx, input.tenant, input.resident, input);
   return { withdrawn: ended.map((e) => e.id), clientIds: [...new Set(ended.map((e) => e.clientId))] };
+}
+
+/** A text residents were shown, by its SHA-256 (and version label); undefined when none. */
+export function findConsentText(
+  tx: Queryable,
+  tenant: string,
+  sha256: string,
+  version?: string,
+): Promise<(ConsentText & { sha256: string }) | undefined> {
+  return selectText(tx, tenant, sha256, version);
 }
 
 /** The resident's consent records in the tenant, newest first, each with its state now and its history. */

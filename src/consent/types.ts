@@ -92,7 +92,7 @@ export interface NewConsent {
   clientId: string;
   /** The request version the resident was shown; it must be the current one. */
   requestVersion: number;
-  /** The items granted: all or part of the request's consent-based items. */
+  /** The items granted: all, part or none of the request's consent-based items. */
   items: { category: string; purpose: string }[];
   text: ConsentText;
   /** Default: until withdrawn. */

@@ -27,6 +27,8 @@ const AUDIT_KINDS = [
   'upstream-linked',
   'client-registered',
   'staff-roles-changed',
+  'service-request-declared',
+  'purpose-defined',
 ] as const;
 type AuditKind = (typeof AUDIT_KINDS)[number];
 type AuditOutcome = 'success' | 'failure';

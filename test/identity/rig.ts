@@ -130,9 +130,10 @@ export class Browser {
   lastPage = '';
   lastStatus = 0;
 
+  /** `form`: a field given a list is sent once per value (checkboxes of one name). */
   async request(
     url: string,
-    init: { method?: string; form?: Record<string, string> } = {},
+    init: { method?: string; form?: Record<string, string | string[]> } = {},
   ): Promise<Response> {
     const headers: Record<string, string> = { 'accept-language': 'ja' };
     if (this.cookies.size > 0) {
@@ -141,7 +142,11 @@ export class Browser {
     let body: string | undefined;
     if (init.form) {
       headers['content-type'] = 'application/x-www-form-urlencoded';
-      body = new URLSearchParams(init.form).toString();
+      body = new URLSearchParams(
+        Object.entries(init.form).flatMap(([k, v]) =>
+          (Array.isArray(v) ? v : [v]).map((x): [string, string] => [k, x]),
+        ),
+      ).toString();
     }
     const response = await fetch(url, {
       method: init.method ?? (body ? 'POST' : 'GET'),
@@ -164,7 +169,11 @@ export class Browser {
   }
 
   /** Follows redirects until one leaves the provider for `stopAt`, or a page is shown. */
-  async follow(url: string, stopAt: string, init: { form?: Record<string, string> } = {}): Promise<string> {
+  async follow(
+    url: string,
+    stopAt: string,
+    init: { form?: Record<string, string | string[]> } = {},
+  ): Promise<string> {
     let next = url;
     let response = await this.request(next, init);
     for (let hops = 0; hops < 20; hops++) {
@@ -214,13 +223,27 @@ export async function startFlow(rp: Rp, params: Record<string, string> = {}): Pr
   return { authorizationUrl: url.href, verifier, state, nonce };
 }
 
-/** Agrees on the consent page shown last, unless `at` is already the service's callback. */
-export async function consentIfAsked(browser: Browser, baseUrl: string, rp: Rp, at: string): Promise<string> {
+/**
+ * Agrees on the consent page shown last, unless `at` is already the service's callback. On a
+ * purpose consent page (a service that declared what it requests) `items` are the boxes ticked,
+ * as `category:purpose`; none by default, as a resident who only logs in.
+ */
+export async function consentIfAsked(
+  browser: Browser,
+  baseUrl: string,
+  rp: Rp,
+  at: string,
+  items: string[] = [],
+): Promise<string> {
   if (at.startsWith(rp.redirectUri)) return at;
   const { csrf, actions } = browser.form();
   const confirm = actions.find((a) => a.endsWith('/confirm'));
   assert.ok(confirm, `expected the consent page, got:\n${browser.lastPage}`);
-  const back = await browser.follow(`${baseUrl}${confirm}`, rp.redirectUri, { form: { csrf } });
+  const field = (name: string) => new RegExp(`name="${name}" value="([^"]+)"`).exec(browser.lastPage)?.[1];
+  const version = field('version');
+  const shown = field('shown');
+  const purposes: Record<string, string | string[]> = version && shown ? { version, shown, item: items } : {};
+  const back = await browser.follow(`${baseUrl}${confirm}`, rp.redirectUri, { form: { csrf, ...purposes } });
   assert.ok(back.startsWith(rp.redirectUri), `expected a redirect to the service, got ${back}`);
   return back;
 }
@@ -232,13 +255,14 @@ export async function loginAndConsent(
   rp: Rp,
   email: string,
   password = PASSWORD,
+  items: string[] = [],
 ): Promise<string> {
   const { csrf, actions } = browser.form();
   const login = actions.find((a) => a.endsWith('/login'));
   const at = login
     ? await browser.follow(`${baseUrl}${login}`, rp.redirectUri, { form: { csrf, email, password } })
     : '';
-  return consentIfAsked(browser, baseUrl, rp, at);
+  return consentIfAsked(browser, baseUrl, rp, at, items);
 }
 
 export async function exchange(rp: Rp, flow: Flow, callback: string) {

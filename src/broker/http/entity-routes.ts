@@ -16,7 +16,16 @@ import {
 } from '../entities/store.ts';
 import { mergeEntity, replaceEntity } from '../entities/update-entity.ts';
 import { InvalidRequest, ResourceNotFound } from '../errors.ts';
+import {
+  createPersonal,
+  hidePersonalAttributes,
+  newQueryDecisions,
+  personalCondition,
+  personalRead,
+  personalTypes,
+} from '../personal.ts';
 import { compileGeoQuery, type GeoQuery, parseGeoQuery } from '../query/geo-query.ts';
+import type { QExpr } from '../query/q-ast.ts';
 import { parseQ } from '../query/q-parser.ts';
 import { compileQ } from '../query/q-sql.ts';
 import { compileScopeQ, parseScopeQ } from '../query/scope-q.ts';
@@ -41,8 +50,15 @@ export function registerEntityRoutes(app: FastifyInstance, broker: BrokerContext
   app.post('/ngsi-ld/v1/entities', async (request, reply) => {
     const scope = await requestScope(broker, request, 'write');
     const entity = parseEntity(request.body, scope.ctx);
-    checkEntity(scope, 'write', entity);
-    await broker.db.withTenant(scope.tenant, (tx) => insertEntity(tx, scope.tenant, entity));
+    if (personalTypes(scope, entity.types).length > 0) {
+      const refused = await broker.db.withTenant(scope.tenant, (tx) =>
+        createPersonal(tx, scope, entity, () => insertEntity(tx, scope.tenant, entity)),
+      );
+      if (refused) throw refused;
+    } else {
+      checkEntity(scope, 'write', entity);
+      await broker.db.withTenant(scope.tenant, (tx) => insertEntity(tx, scope.tenant, entity));
+    }
     return reply
       .code(201)
       .header('location', `/ngsi-ld/v1/entities/${encodeURIComponent(entity.id)}`)
@@ -55,11 +71,15 @@ export function registerEntityRoutes(app: FastifyInstance, broker: BrokerContext
     const scope = await requestScope(broker, request, 'read');
     const options = renderOptions(request.query, scope.ctx);
     const load = () => broker.db.withTenant(scope.tenant, (tx) => findEntity(tx, id));
-    const entity = await (broker.cache ? broker.cache.read(scope.tenant, id, load) : load());
+    const stored = await (broker.cache ? broker.cache.read(scope.tenant, id, load) : load());
+    const entity =
+      stored && personalTypes(scope, stored.types).length > 0
+        ? await broker.db.withTenant(scope.tenant, (tx) => personalRead(tx, scope, stored))
+        : stored;
     if (!entity) {
       throw new ResourceNotFound(`no entity ${id}`);
     }
-    checkEntity(scope, 'read', { id, types: entity.types, stored: true });
+    if (entity === stored) checkEntity(scope, 'read', { id, types: entity.types, stored: true });
     return sendEntities(
       reply,
       media,
@@ -173,17 +193,34 @@ export async function answerQuery(
   if (query.q !== undefined) where.push(compileQ(parseQ(query.q), { params: sql, expand }));
   if (query.geo) where.push(compileGeoQuery(query.geo, { params: sql, expand }));
   if (query.selectors?.length) where.push(selectorsClause(query.selectors, sql));
-  const readable = readableWhere(scope, (value) => sql.add(value));
-  if (readable) where.push(readable);
   const { types, ids, idPattern } = query;
-  const result = await broker.db.withTenant(scope.tenant, (tx) =>
-    queryEntities(tx, { types, ids, idPattern, where, params: sql }, page),
-  );
+  const decisions = newQueryDecisions();
+  const result = await broker.db.withTenant(scope.tenant, async (tx) => {
+    const add = (value: unknown) => sql.add(value);
+    const readable = readableWhere(scope, add);
+    const filters = filterAttributes(query, expand);
+    const personal = readable && (await personalCondition(tx, scope, filters, add, decisions));
+    if (readable) where.push(personal ? `(${readable} or ${personal})` : readable);
+    const found = await queryEntities(tx, { types, ids, idPattern, where, params: sql }, page);
+    return { ...found, entities: await hidePersonalAttributes(tx, scope, found.entities, decisions) };
+  });
   if (result.total !== undefined) {
     reply.header('ngsild-results-count', String(result.total));
   }
   const entities = result.entities.map((e) => renderEntity(e, scope.ctx, options));
   return sendEntities(reply, media, scope.ctx, entities, params.geoproperty);
+}
+
+/** The attributes a query filters on (q paths, the geo-query's geoproperty), expanded. */
+function filterAttributes(query: EntityQuery, expand: (term: string) => string): string[] {
+  const names = new Set<string>();
+  const walk = (expr: QExpr): void => {
+    if (expr.kind === 'and' || expr.kind === 'or') expr.items.forEach(walk);
+    else if (expr.path.attrs[0]) names.add(expand(expr.path.attrs[0]));
+  };
+  if (query.q !== undefined) walk(parseQ(query.q));
+  if (query.geo) names.add(expand(query.geo.geoproperty));
+  return [...names];
 }
 
 /** A client's idPattern as a regular expression; checked here so a bad one is a 400, not a database error. */

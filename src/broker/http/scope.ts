@@ -21,6 +21,7 @@ import type { ActiveContext, ContextResolver } from '../context/json-ld.ts';
 import type { EntityCache } from '../entities/cache.ts';
 import type { StoredEntity } from '../entities/model.ts';
 import { findEntity } from '../entities/store.ts';
+import { InvalidRequest } from '../errors.ts';
 import { resolveTenant } from '../tenant.ts';
 import { typeRules } from '../type-access.ts';
 import { requestContext } from './negotiate.ts';
@@ -38,6 +39,23 @@ export interface AccessScope {
   tenant: string;
   caller: Caller;
   policy: AccessPolicy;
+  /** Why the caller uses the data (`Machi-Purpose`, a purpose of the tenant's catalogue): personal data needs it. */
+  purpose?: string | undefined;
+}
+
+const PURPOSE = /^[a-z][a-z0-9-]{0,62}$/;
+
+/** The `Machi-Purpose` header, checked. */
+function purposeOf(request: FastifyRequest): string | undefined {
+  const header = request.headers['machi-purpose'];
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined) return undefined;
+  if (!PURPOSE.test(value)) {
+    throw new InvalidRequest(
+      "Machi-Purpose must name a purpose of the municipality's catalogue (lowercase letters, digits, hyphens)",
+    );
+  }
+  return value;
 }
 
 export interface RequestScope extends AccessScope {
@@ -82,7 +100,7 @@ export async function accessScope(
   const caller = callerOf(request);
   const policy = { auth: broker.config.auth, rules: await typeRules(broker.db, tenant) };
   authorise({ caller, tenant, action, resource }, policy);
-  return { tenant, caller, policy };
+  return { tenant, caller, policy, purpose: purposeOf(request) };
 }
 
 export async function requestScope(

@@ -18,6 +18,7 @@ export type JpkiErrorCode =
   | 'revoked'
   | 'revocation-unavailable';
 
+/** Japanese / English: an API answer carries both, a page in one language shows its half. */
 const MESSAGES: Record<JpkiErrorCode, string> = {
   'challenge-unknown':
     'ログインの手続きが見つかりません。最初からやり直してください。 / This login attempt was not found. Please start again.',
@@ -57,5 +58,11 @@ export class JpkiError extends AppError {
     const [status, slug, title] = STATUS[code] ?? REFUSED;
     super(status, slug, title, MESSAGES[code], { cause: options.cause, extensions: { code } });
     this.code = code;
+  }
+
+  /** The message in one language, for a login page in that language. */
+  messageIn(lang: 'ja' | 'en'): string {
+    const [ja, en] = MESSAGES[this.code].split(' / ');
+    return (lang === 'en' ? en : ja) ?? this.message;
   }
 }

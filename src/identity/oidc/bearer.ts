@@ -10,6 +10,8 @@ import { Unauthorized } from '../../platform/index.ts';
 
 export interface Bearer {
   clientId: string;
+  /** The service's name as registered (for residents' access logs). */
+  clientName: string;
   /** The resident or staff member the token acts for; undefined for a service acting as itself. */
   accountId: string | undefined;
   /** The tenant owning the client (undefined for Machi's own clients, such as the console). */
@@ -54,6 +56,7 @@ export async function findBearer(provider: Provider, value: string): Promise<Bea
   const tenant = (client.metadata() as { machi_tenant?: unknown }).machi_tenant;
   return {
     clientId: token.clientId,
+    clientName: client.clientName ?? token.clientId,
     accountId: token.accountId,
     clientTenant: typeof tenant === 'string' ? tenant : undefined,
     audience: Array.isArray(token.aud) ? token.aud[0] : token.aud,

@@ -7,6 +7,8 @@ import type { UpstreamProvider } from '../upstream/config.ts';
 import { errorBox, escapeHtml, hidden, japaneseName, type Lang, page, textOf } from './pages.ts';
 import { passkeyLoginSection } from './passkey-pages.ts';
 import { INTERACTION_PATH } from './provider.ts';
+import type { PurposeRequest } from './purpose-consent.ts';
+import { purposeConsentPage } from './purpose-consent-page.ts';
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -105,22 +107,43 @@ export function totpPage(
     `<p>${t.totpLead}</p>${errorBox(error)}
 <form method="post" action="${action}/totp">${hidden('csrf', csrf)}${hidden('pending', pending)}
 <label for="code">${t.totpLabel}</label>
-<input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" required>
+<input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" required${error ? ' aria-invalid="true" aria-describedby="login-error"' : ''}>
 <button class="primary" type="submit">${t.totpSubmit}</button></form>`,
   );
 }
 
-export function consentPage(details: Details, lang: Lang, csrf: string, clientName: string): string {
+/** The OIDC scopes asked, as the resident reads them. */
+export function scopesShown(details: Details, lang: Lang): string[] {
   const t = textOf(lang);
-  const scopes = String(details.params.scope ?? '')
+  return String(details.params.scope ?? '')
     .split(' ')
-    .filter((s) => t.scopes[s]);
+    .filter((s) => t.scopes[s])
+    .map((s) => t.scopes[s] as string);
+}
+
+/**
+ * The consent page: for a service that declared a service request, its purposes item by item
+ * (purpose-consent-page.ts); otherwise the scopes alone.
+ */
+export function consentPage(
+  details: Details,
+  lang: Lang,
+  csrf: string,
+  clientName: string,
+  purposes?: PurposeRequest,
+  notice?: string,
+): string {
+  const scopes = scopesShown(details, lang);
+  if (purposes) {
+    return purposeConsentPage({ uid: details.uid, csrf, lang, clientName, purposes, scopes, notice });
+  }
+  const t = textOf(lang);
   const action = `${INTERACTION_PATH}/${details.uid}`;
   return page(
     lang,
     t.consentTitle,
     `<p>${t.consentLead(japaneseName(lang, clientName))}</p>
-<ul>${scopes.map((s) => `<li>${escapeHtml(t.scopes[s] as string)}</li>`).join('')}</ul>
+<ul>${scopes.map((s) => `<li>${escapeHtml(s)}</li>`).join('')}</ul>
 <form method="post" action="${action}/confirm">${hidden('csrf', csrf)}<button class="primary" type="submit">${t.allow}</button></form>
 <form method="post" action="${action}/abort">${hidden('csrf', csrf)}<button class="secondary" type="submit">${t.deny}</button></form>`,
   );

@@ -8,15 +8,15 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
 import type { Db, SecretBox } from '../../platform/index.ts';
-import { recordAudit } from '../audit.ts';
 import { issueChallenge, JpkiError, type JpkiVerifier } from '../jpki/index.ts';
 import { cardLogin } from '../login/card.ts';
 import { auditLogin, checkPassword, checkTotp } from '../login/password.ts';
 import type { Upstreams } from '../upstream/flow.ts';
 import { registerUpstreamRoutes } from '../upstream/routes.ts';
 import { ACR } from './assurance.ts';
+import { grantConsent, registerConsentRoutes } from './consent-routes.ts';
 import type { InteractionHelpers } from './interaction-helpers.ts';
-import { consentPage, type Details, loginPage, totpPage } from './interaction-pages.ts';
+import { type Details, loginPage, totpPage } from './interaction-pages.ts';
 import { errorBox, type Lang, page, pickLang, textOf } from './pages.ts';
 import { registerPasskeyRoutes } from './passkey-routes.ts';
 import { INTERACTION_PATH } from './provider.ts';
@@ -90,26 +90,6 @@ function csrfValid(key: Buffer, uid: string, given: unknown): boolean {
 
 function langOf(details: Details, request: FastifyRequest): Lang {
   return pickLang(details.params.ui_locales as string | undefined, request.headers['accept-language']);
-}
-
-/** Saves the grant the resident just agreed to: the scopes and claims the prompt found missing. */
-async function grantConsent(provider: Provider, details: Details): Promise<string> {
-  const { prompt, params, session, grantId } = details;
-  const grant = grantId
-    ? await provider.Grant.find(grantId)
-    : new provider.Grant({ accountId: session?.accountId, clientId: params.client_id as string });
-  if (!grant) throw new Error('the grant of this interaction is gone');
-  const missing = prompt.details as {
-    missingOIDCScope?: string[];
-    missingOIDCClaims?: string[];
-    missingResourceScopes?: Record<string, string[]>;
-  };
-  if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
-  if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
-  for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
-    grant.addResourceScope(indicator, scopes.join(' '));
-  }
-  return grant.save();
 }
 
 /** Errors on these pages are pages too: a resident's browser, not an API client, reads them. */
@@ -218,6 +198,14 @@ export function registerInteractions(app: FastifyInstance, deps: InteractionDeps
     csrf: (uid) => csrfToken(csrfKey, uid),
   });
   registerUpstreamRoutes(app, deps.db, deps.upstreams, { load, checkCsrf, html, showLogin, login, langOf });
+  const consent = registerConsentRoutes(app, deps, {
+    load,
+    checkCsrf,
+    html,
+    finish,
+    langOf,
+    csrf: (uid) => csrfToken(csrfKey, uid),
+  });
 
   app.get<{ Params: { uid: string } }>(`${INTERACTION_PATH}/:uid`, async (request, reply) => {
     const { provider, details, clientName } = await load(request, reply);
@@ -227,14 +215,8 @@ export function registerInteractions(app: FastifyInstance, deps: InteractionDeps
         consent: { grantId: await grantConsent(provider, details) },
       });
     }
-    const lang = langOf(details, request);
-    return html(
-      reply,
-      200,
-      details.prompt.name === 'login'
-        ? await showLogin(details, lang, clientName)
-        : consentPage(details, lang, csrfToken(csrfKey, details.uid), clientName),
-    );
+    if (details.prompt.name !== 'login') return consent.show(request, reply, provider, details, clientName);
+    return html(reply, 200, await showLogin(details, langOf(details, request), clientName));
   });
 
   app.post<{ Params: { uid: string }; Body: { email?: string; password?: string } }>(
@@ -341,23 +323,8 @@ export function registerInteractions(app: FastifyInstance, deps: InteractionDeps
       return login(request, reply, provider, details, result.accountId, ACR.card, ['hwk', 'sc', 'pin']);
     } catch (error) {
       if (!(error instanceof JpkiError) || (error.status >= 500 && error.status !== 503)) throw error;
-      return html(reply, error.status, await showLogin(details, lang, clientName, error.message));
+      return html(reply, error.status, await showLogin(details, lang, clientName, error.messageIn(lang)));
     }
-  });
-
-  app.post<{ Params: { uid: string } }>(`${INTERACTION_PATH}/:uid/confirm`, async (request, reply) => {
-    const { provider, details } = await load(request, reply);
-    checkCsrf(details.uid, request.body);
-    const grantId = await grantConsent(provider, details);
-    await recordAudit(deps.db, {
-      kind: 'consent-granted',
-      outcome: 'success',
-      accountId: details.session?.accountId,
-      clientId: details.params.client_id as string,
-      ip: request.ip,
-      detail: { scope: String(details.params.scope ?? '') },
-    });
-    return finish(request, reply, provider, { consent: { grantId } });
   });
 
   app.post<{ Params: { uid: string } }>(`${INTERACTION_PATH}/:uid/abort`, async (request, reply) => {

@@ -117,6 +117,14 @@ select:focus{outline:3px solid #b45309;outline-offset:2px}.hint{font-size:1rem;c
 ul{padding-left:1.25rem}footer{margin-top:1.5rem;text-align:center;font-size:1rem}a{color:#0b5394}
 .qr{display:block;width:min(256px,100%);height:auto;margin:.5rem auto}.secret code{display:inline-block;max-width:13em;font:600 1.2rem/1.6 ui-monospace,monospace;word-spacing:.4em}
 .items{list-style:none;padding:0;margin:0}.items li{border-top:1px solid #d1d5db;padding:1rem 0}.items li:first-child{border-top:0}
+.purposes h2{font-size:1.25rem;line-height:1.4;margin:1.75rem 0 .5rem}.purposes h3{font-size:1.1rem;line-height:1.4;margin:1.25rem 0 0}
+.note{color:#374151;margin:.5rem 0}.notice{background:#eff6ff;border-left:5px solid #0b5394;padding:.75rem;border-radius:6px}
+.choices,.facts{list-style:none;padding:0;margin:0}.choice{border:2px solid #9ca3af;border-radius:10px;padding:.75rem 1rem;margin-top:.75rem}
+.choice.sensitive{border-color:#b45309;background:#fffbeb}.choice label.check{margin-top:0;min-height:44px;font-size:1.15rem;font-weight:700;align-items:center}
+.choice .check input{width:1.75rem;height:1.75rem;margin-top:0}
+.choice .what{font-weight:700;margin:0}.badge{display:inline-block;font-size:.95rem;font-weight:700;line-height:1.5;padding:0 .5rem;border-radius:4px;color:#fff;background:#9a3412;margin-left:.25rem}
+.fact{border-left:5px solid #9ca3af;padding:.25rem 0 .25rem .85rem;margin-top:.75rem}.fact.sensitive{border-left-color:#b45309}
+.fact .what{font-weight:700;margin:0}.badge.changed{background:#0b5394}.term{margin:.3rem 0 0}.term.explain{color:#374151}
 `;
 
 export function page(lang: Lang, title: string, body: string, switchHref?: string): string {

@@ -13,6 +13,7 @@ import { policedFetch } from '../outbound-fetch.ts';
 import { ClientAdapter, PostgresAdapter } from './adapter.ts';
 import { ACR, ACR_VALUES, meetsAcrValues, satisfies } from './assurance.ts';
 import { errorBox, escapeHtml, hidden, page, pickLang, textOf } from './pages.ts';
+import { clientTenant, needsPurposeConsent } from './purpose-consent.ts';
 import {
   CONSOLE_CLIENT_ID,
   consoleClient,
@@ -101,6 +102,34 @@ function loginPolicy(db: Db, publicUrl: string) {
   return policy;
 }
 
+/**
+ * The consent prompt also shows when the service's request (consent capability) asks, on consent,
+ * for something the resident has not answered: a new item, or one that grew since their last
+ * answer. The OIDC grant may be complete; the page then asks only about purposes. An answer just
+ * given in this authorization stands, so the check never sends the resident round in a loop.
+ */
+function consentPolicy(policy: ReturnType<typeof interactionPolicy.base>, db: Db) {
+  const { Check } = interactionPolicy;
+  policy.get('consent')?.checks.add(
+    new Check(
+      'purpose_consent',
+      "the service's request asks for consent the resident has not answered",
+      async (ctx) => {
+        const { client, session, result } = ctx.oidc;
+        const tenant = client ? clientTenant(client.metadata()) : undefined;
+        if (!client || !tenant || !session?.accountId || result?.consent) return Check.NO_NEED_TO_PROMPT;
+        const needed = await needsPurposeConsent(db, {
+          tenant,
+          clientId: client.clientId,
+          accountId: session.accountId,
+        });
+        return needed ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+      },
+    ),
+  );
+  return policy;
+}
+
 function langOf(ctx: KoaContextWithOIDC): 'ja' | 'en' {
   const uiLocales = (ctx.oidc?.params?.ui_locales as string | undefined) ?? undefined;
   return pickLang(uiLocales, ctx.get('accept-language'));
@@ -142,7 +171,7 @@ function configuration(options: ProviderOptions): Configuration {
     clients: [consoleClient(options.publicUrl)],
     interactions: {
       url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`,
-      policy: loginPolicy(db, options.publicUrl),
+      policy: consentPolicy(loginPolicy(db, options.publicUrl), db),
     },
     features: {
       devInteractions: { enabled: false },

@@ -1,7 +1,8 @@
 /**
  * The staff API of identity, per tenant (`/api/v1/staff/tenants/{code}/…`): who I am there, and
- * the services (OIDC clients) the tenant registered for its residents. Each handler names the
- * caller from the token, asks `requireStaff`, then does one thing.
+ * the services (OIDC clients) the tenant registered for its residents (what they ask of residents:
+ * service-requests.ts). Each handler names the caller from the token, asks `requireStaff`, then
+ * does one thing.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
@@ -13,6 +14,7 @@ import { STAFF_API_PATH } from '../oidc/resources.ts';
 import { allows, requireStaff, STAFF_PERMISSIONS, type StaffAction, staffRoles } from './access.ts';
 import { type StaffCaller, staffCaller } from './caller.ts';
 import { addMember, changeMemberRoles, listMembers, type NewMember } from './members.ts';
+import { serviceRequestRoutes } from './service-requests.ts';
 
 export interface StaffRoutesOptions {
   db: Db;
@@ -198,4 +200,6 @@ export async function staffRoutes(app: FastifyInstance, options: StaffRoutesOpti
       return { clientId: registered.clientId, clientSecret: registered.clientSecret ?? null };
     },
   );
+
+  await serviceRequestRoutes(app, options);
 }
