@@ -10,7 +10,10 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { freePort, runMachi, startMachi } from './helpers/machi.ts';
 
-describe('first start on the embedded database', () => {
+// Always the embedded database (that is what a first start uses): once, in the embedded-database pass.
+const embeddedPass = { skip: process.env.TEST_DATABASE_URL ? 'runs in the embedded-database pass' : false };
+
+describe('first start on the embedded database', embeddedPass, () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'machi-first-'));
   const folder = path.join(dataDir, 'data');
   after(() => fs.rmSync(dataDir, { recursive: true, force: true }));

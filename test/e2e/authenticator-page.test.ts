@@ -13,9 +13,9 @@ import type { Browser, Page } from 'playwright-core';
 import { insertPasskey } from '../../src/identity/login/passkey-store.ts';
 import { hasTotp } from '../../src/identity/totp.ts';
 import { addResident, type IdentityRig, PASSWORD, startIdentityRig } from '../identity/rig.ts';
-import { assertAccessible, launchChromium, phone, screenshot } from './chromium.ts';
+import { assertAccessible, browserSuite, launchChromium, phone, screenshot } from './chromium.ts';
 
-describe('authenticator and passkey pages at a phone size', () => {
+describe('authenticator and passkey pages at a phone size', browserSuite, () => {
   let rig: IdentityRig;
   let browser: Browser;
   const consoleErrors: string[] = [];

@@ -22,6 +22,15 @@ export const phone: BrowserContextOptions = {
   locale: 'ja-JP',
 };
 
+/**
+ * Browser tests test the pages, not the database under them: they run in the embedded-database
+ * pass of the suite and are skipped (and reported as skipped) when TEST_DATABASE_URL points the
+ * suite at a PostgreSQL server, whose every query path the integration tests already run.
+ */
+export const browserSuite = {
+  skip: process.env.TEST_DATABASE_URL ? 'browser tests run in the embedded-database pass' : false,
+};
+
 export function launchChromium(): Promise<Browser> {
   mkdirSync(resultsDir, { recursive: true });
   return chromium.launch({

@@ -9,9 +9,9 @@ import { generate } from 'otplib';
 import type { Browser, Page } from 'playwright-core';
 import { addAccount, grantStaffRole, issueTotp } from '../../src/identity/index.ts';
 import { type IdentityRig, PASSWORD, startIdentityRig } from '../identity/rig.ts';
-import { assertAccessible, launchChromium, phone, screenshot } from './chromium.ts';
+import { assertAccessible, browserSuite, launchChromium, phone, screenshot } from './chromium.ts';
 
-describe('staff console in Chromium', () => {
+describe('staff console in Chromium', browserSuite, () => {
   let rig: IdentityRig;
   let browser: Browser;
   let page: Page;

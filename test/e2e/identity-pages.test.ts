@@ -23,7 +23,7 @@ import {
   startFlow,
   startIdentityRig,
 } from '../identity/rig.ts';
-import { assertAccessible, launchChromium, resultsDir, screenshot } from './chromium.ts';
+import { assertAccessible, browserSuite, launchChromium, resultsDir, screenshot } from './chromium.ts';
 import {
   arriveAt,
   assertFitsPhone,
@@ -54,7 +54,7 @@ const CARD = {
   },
 };
 
-describe('card login, authenticator code and logout pages at a phone size', () => {
+describe('card login, authenticator code and logout pages at a phone size', browserSuite, () => {
   let jpki: TestJpki;
   let rig: IdentityRig;
   let service: Service;

@@ -20,7 +20,7 @@ import {
   startFlow,
   startIdentityRig,
 } from '../identity/rig.ts';
-import { assertAccessible, launchChromium, screenshot } from './chromium.ts';
+import { assertAccessible, browserSuite, launchChromium, screenshot } from './chromium.ts';
 
 /** A mid-range phone: 390×844 CSS pixels, Japanese locale. */
 const phone: BrowserContextOptions = {
@@ -42,7 +42,7 @@ interface Focused {
   outlineColor: string;
 }
 
-describe('login and consent pages at a phone size', () => {
+describe('login and consent pages at a phone size', browserSuite, () => {
   let rig: IdentityRig;
   let rp: Rp;
   let resident: { id: string; email: string };

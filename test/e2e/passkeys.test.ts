@@ -25,7 +25,7 @@ import {
   startFlow,
   startIdentityRig,
 } from '../identity/rig.ts';
-import { assertAccessible, launchChromium, resultsDir } from './chromium.ts';
+import { assertAccessible, browserSuite, launchChromium, resultsDir } from './chromium.ts';
 
 const phone: BrowserContextOptions = {
   viewport: { width: 390, height: 844 },
@@ -51,7 +51,7 @@ interface Phone {
   authenticatorId: string;
 }
 
-describe(`passkeys in Chromium (${backend})`, () => {
+describe(`passkeys in Chromium (${backend})`, browserSuite, () => {
   let rig: IdentityRig;
   let rp: Rp;
   let browser: Browser;

@@ -27,7 +27,7 @@ import {
   startFlow,
   startIdentityRig,
 } from '../identity/rig.ts';
-import { assertAccessible, launchChromium, phone, screenshot } from './chromium.ts';
+import { assertAccessible, browserSuite, launchChromium, phone, screenshot } from './chromium.ts';
 
 const SENDAI = '041009';
 const SERVICE = 'せんだい母子手帳アプリ';
@@ -87,7 +87,7 @@ const ITEMS: RequestItem[] = [
   },
 ];
 
-describe('the purpose consent page at a phone size', () => {
+describe('the purpose consent page at a phone size', browserSuite, () => {
   let rig: IdentityRig;
   let rp: Rp;
   let browser: Browser;

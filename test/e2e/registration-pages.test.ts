@@ -20,7 +20,7 @@ import {
   startFlow,
   startIdentityRig,
 } from '../identity/rig.ts';
-import { assertAccessible, launchChromium, screenshot } from './chromium.ts';
+import { assertAccessible, browserSuite, launchChromium, screenshot } from './chromium.ts';
 import {
   arriveAt,
   assertFitsPhone,
@@ -74,7 +74,7 @@ type Words = (typeof WORDS)['ja'];
 let emails = 0;
 const newEmail = () => `phone${++emails}-${Date.now()}@example.jp`;
 
-describe('registration pages at a phone size', () => {
+describe('registration pages at a phone size', browserSuite, () => {
   let mailbox: Mailbox;
   let rig: IdentityRig;
   let worker: Worker;

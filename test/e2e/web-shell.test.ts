@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContextOptions, Locator, Page } from 'playwright-core';
 import { startTestServer } from '../helpers/server.ts';
-import { assertAccessible, launchChromium, screenshot } from './chromium.ts';
+import { assertAccessible, browserSuite, launchChromium, screenshot } from './chromium.ts';
 
 /** A mid-range phone: 390×844 CSS pixels, Japanese locale. */
 const phone: BrowserContextOptions = {
@@ -18,7 +18,7 @@ const phone: BrowserContextOptions = {
   locale: 'ja-JP',
 };
 
-describe('web shell at a phone size', () => {
+describe('web shell at a phone size', browserSuite, () => {
   let server: Awaited<ReturnType<typeof startTestServer>>;
   let browser: Browser;
   const pageErrors: string[] = [];
