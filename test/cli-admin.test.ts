@@ -8,9 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import { loadDemo } from '../src/demo/index.ts';
 import { type Db, openDb } from '../src/platform/index.ts';
 import { backend, createTestDb, type TestDb } from './helpers/db.ts';
-import { type RunningMachi, runMachi } from './helpers/machi.ts';
+import { commandSuite, type RunningMachi, runMachi } from './helpers/machi.ts';
 
-describe(`machi command: tenants, types, services, keys (${backend})`, () => {
+describe(`machi command: tenants, types, services, keys (${backend})`, commandSuite, () => {
   let t: TestDb;
   let env: Record<string, string>;
   const running: RunningMachi[] = [];

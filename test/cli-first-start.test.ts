@@ -10,8 +10,10 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { freePort, runMachi, startMachi } from './helpers/machi.ts';
 
-// Always the embedded database (that is what a first start uses): once, in the embedded-database pass.
-const embeddedPass = { skip: process.env.TEST_DATABASE_URL ? 'runs in the embedded-database pass' : false };
+// Always the embedded database (that is what a first start uses): in CI, once, in its embedded pass.
+const embeddedPass = {
+  skip: process.env.MACHI_CI_PASS === 'postgresql' ? 'runs in the embedded-database pass of CI' : false,
+};
 
 describe('first start on the embedded database', embeddedPass, () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'machi-first-'));

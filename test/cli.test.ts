@@ -3,9 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { findAccountByEmail, listStaff } from '../src/identity/index.ts';
 import { type Db, openDb } from '../src/platform/index.ts';
 import { backend, createTestDb, type TestDb } from './helpers/db.ts';
-import { freePort, type RunningMachi, runMachi, startMachi } from './helpers/machi.ts';
+import { commandSuite, freePort, type RunningMachi, runMachi, startMachi } from './helpers/machi.ts';
 
-describe(`machi command (${backend})`, () => {
+describe(`machi command (${backend})`, commandSuite, () => {
   let t: TestDb;
   let env: Record<string, string>;
   const running: RunningMachi[] = [];

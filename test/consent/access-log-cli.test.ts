@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type Db, openDb } from '../../src/platform/index.ts';
 import { backend, createTestDb, TEST_SECRET_KEY, type TestDb } from '../helpers/db.ts';
-import { runMachi } from '../helpers/machi.ts';
+import { commandSuite, runMachi } from '../helpers/machi.ts';
 import { world } from './access-log-helpers.ts';
 
-describe(`machi audit (${backend})`, () => {
+describe(`machi audit (${backend})`, commandSuite, () => {
   let t: TestDb;
   let env: Record<string, string>;
   let tenant: string;

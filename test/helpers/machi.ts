@@ -104,3 +104,15 @@ export function freePort(): Promise<number> {
     server.on('error', reject);
   });
 }
+
+/**
+ * The `machi` command's tests start a process per command, each opening the database: on the
+ * embedded one that costs seconds of CPU apiece. CI runs them in its PostgreSQL pass only (the
+ * embedded path of the command is what cli-first-start.test.ts runs there); outside CI they always run.
+ */
+export const commandSuite = {
+  skip:
+    process.env.MACHI_CI_PASS === 'embedded'
+      ? 'the machi command is tested in the PostgreSQL pass of CI'
+      : false,
+};
