@@ -6,44 +6,27 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { loadDemo } from '../src/demo/index.ts';
-import { type Db, openDb } from '../src/platform/index.ts';
-import { backend, createTestDb, type TestDb } from './helpers/db.ts';
-import { commandSuite, type RunningMachi, runMachi } from './helpers/machi.ts';
+import type { Db } from '../src/platform/index.ts';
+import { backend } from './helpers/db.ts';
+import { type CommandDb, commandDb, commandSuite, type RunningMachi, runMachi } from './helpers/machi.ts';
 
 describe(`machi command: tenants, types, services, keys (${backend})`, commandSuite, () => {
-  let t: TestDb;
+  let command: CommandDb;
   let env: Record<string, string>;
   const running: RunningMachi[] = [];
+  const inspect = <T>(fn: (db: Db) => Promise<T>) => command.inspect(fn);
 
   before(async () => {
-    t = await createTestDb({ persistent: true });
-    env = { ...t.env, DEMO_DATA: 'false' };
     // The demo's tenants and aliases (sendai, …), loaded here rather than by a slower `machi demo`.
-    await loadDemo(t.db);
-    // The embedded database is one process's: let the commands have it.
-    if (!t.databaseUrl) {
-      await t.db.close();
-    }
+    command = await commandDb((db) => loadDemo(db));
+    env = command.env;
   });
   after(async () => {
     for (const m of running) {
       await m.stop('SIGKILL');
     }
-    await t.close();
+    await command.close();
   });
-
-  /** Opens the database the commands wrote to, for checking (after they have exited). */
-  async function inspect<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-    if (t.databaseUrl) {
-      return fn(t.db);
-    }
-    const db = await openDb({ dataDir: t.dataDir });
-    try {
-      return await fn(db);
-    } finally {
-      await db.close();
-    }
-  }
 
   it('adds a tenant with aliases, registers more later, and lists tenants with their aliases', async () => {
     const tokyo = await runMachi(

@@ -1,42 +1,34 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { findAccountByEmail, listStaff } from '../src/identity/index.ts';
-import { type Db, openDb } from '../src/platform/index.ts';
-import { backend, createTestDb, type TestDb } from './helpers/db.ts';
-import { commandSuite, freePort, type RunningMachi, runMachi, startMachi } from './helpers/machi.ts';
+import type { Db } from '../src/platform/index.ts';
+import { backend } from './helpers/db.ts';
+import {
+  type CommandDb,
+  commandDb,
+  commandSuite,
+  freePort,
+  type RunningMachi,
+  runMachi,
+  startMachi,
+} from './helpers/machi.ts';
 
 describe(`machi command (${backend})`, commandSuite, () => {
-  let t: TestDb;
+  let command: CommandDb;
   let env: Record<string, string>;
   const running: RunningMachi[] = [];
+  const inspect = <T>(fn: (db: Db) => Promise<T>) => command.inspect(fn);
 
   before(async () => {
-    t = await createTestDb({ persistent: true });
-    env = { ...t.env, DEMO_DATA: 'false' };
-    // The embedded database is one process's: let the commands have it.
-    if (!t.databaseUrl) {
-      await t.db.close();
-    }
+    command = await commandDb();
+    env = command.env;
   });
   after(async () => {
     for (const m of running) {
       await m.stop('SIGKILL');
     }
-    await t.close();
+    await command.close();
   });
-
-  /** Opens the database the commands wrote to, for checking (after they have exited). */
-  async function inspect<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-    if (t.databaseUrl) {
-      return fn(t.db);
-    }
-    const db = await openDb({ dataDir: t.dataDir });
-    try {
-      return await fn(db);
-    } finally {
-      await db.close();
-    }
-  }
 
   it('refuses a tenant code with a wrong check digit and says which digit it expected', async () => {
     const result = await runMachi(['tenant', 'add', '041008', '仙台市', 'Sendai City'], env);

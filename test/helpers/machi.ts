@@ -2,6 +2,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
+import { type Db, openDb } from '../../src/platform/index.ts';
+import { createTestDb, type TestDb } from './db.ts';
 
 export const MACHI = path.resolve(import.meta.dirname, '../../bin/machi.js');
 
@@ -116,3 +118,35 @@ export const commandSuite = {
       ? 'the machi command is tested in the PostgreSQL pass of CI'
       : false,
 };
+
+/** A database for `machi` commands to work on, and a way to look into it after they exit. */
+export interface CommandDb {
+  /** The commands' environment: the database, the secret key, no demo data. */
+  env: Record<string, string>;
+  /** Runs `fn` on the database the commands wrote to (after they have exited). */
+  inspect<T>(fn: (db: Db) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/**
+ * A test database handed to `machi` commands: `prepare` runs on it first (e.g. loading the demo),
+ * then an embedded one is closed, since it is one process's at a time.
+ */
+export async function commandDb(prepare?: (db: Db) => Promise<unknown>): Promise<CommandDb> {
+  const t: TestDb = await createTestDb({ persistent: true });
+  await prepare?.(t.db);
+  if (!t.databaseUrl) await t.db.close();
+  return {
+    env: { ...t.env, DEMO_DATA: 'false' },
+    async inspect(fn) {
+      if (t.databaseUrl) return fn(t.db);
+      const db = await openDb({ dataDir: t.dataDir });
+      try {
+        return await fn(db);
+      } finally {
+        await db.close();
+      }
+    },
+    close: () => t.close(),
+  };
+}

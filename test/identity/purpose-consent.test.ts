@@ -19,6 +19,7 @@ import {
 } from '../../src/consent/index.ts';
 import { listAuditEvents } from '../../src/identity/audit.ts';
 import { backend } from '../helpers/db.ts';
+import { PURPOSES, SERVICE } from './purpose-fixtures.ts';
 import {
   addResident,
   Browser,
@@ -32,31 +33,6 @@ import {
 } from './rig.ts';
 
 const SENDAI = '041009';
-const SERVICE = 'せんだい母子手帳アプリ';
-
-const PURPOSES = [
-  {
-    id: 'telemedicine',
-    nameJa: '医療相談',
-    nameEn: 'Medical consultation',
-    descriptionJa: '夜間・休日の小児科オンライン相談で、医師がお子さまの記録を確認します。',
-    descriptionEn: 'A paediatrician checks your child’s records during an online consultation.',
-  },
-  {
-    id: 'event-recommendations',
-    nameJa: 'イベントのご案内',
-    nameEn: 'Event recommendations',
-    descriptionJa: 'お子さまの年齢に合った催しをお知らせします。',
-    descriptionEn: 'We tell you about events that suit your child’s age.',
-  },
-  {
-    id: 'maternal-child-health',
-    nameJa: '母子保健',
-    nameEn: 'Maternal and child health',
-    descriptionJa: '母子保健法に基づく妊婦健診・乳幼児健診を行います。',
-    descriptionEn: 'Checkups under the Maternal and Child Health Act.',
-  },
-];
 
 const item = (over: Partial<RequestItem> & Pick<RequestItem, 'category' | 'purpose'>): RequestItem => ({
   retention: 'P1Y',
