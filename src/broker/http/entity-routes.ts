@@ -190,7 +190,8 @@ export async function answerQuery(
   const expand = scope.ctx.expand;
   if (query.typeExpr) where.push(compileTypeExpr(query.typeExpr, sql));
   if (query.scopeQ !== undefined) where.push(compileScopeQ(parseScopeQ(query.scopeQ), sql));
-  if (query.q !== undefined) where.push(compileQ(parseQ(query.q), { params: sql, expand }));
+  const q = query.q === undefined ? undefined : parseQ(query.q);
+  if (q) where.push(compileQ(q, { params: sql, expand }));
   if (query.geo) where.push(compileGeoQuery(query.geo, { params: sql, expand }));
   if (query.selectors?.length) where.push(selectorsClause(query.selectors, sql));
   const { types, ids, idPattern } = query;
@@ -198,7 +199,7 @@ export async function answerQuery(
   const result = await broker.db.withTenant(scope.tenant, async (tx) => {
     const add = (value: unknown) => sql.add(value);
     const readable = readableWhere(scope, add);
-    const filters = filterAttributes(query, expand);
+    const filters = filterAttributes(q, query.geo, expand);
     const personal = readable && (await personalCondition(tx, scope, filters, add, decisions));
     if (readable) where.push(personal ? `(${readable} or ${personal})` : readable);
     const found = await queryEntities(tx, { types, ids, idPattern, where, params: sql }, page);
@@ -212,14 +213,18 @@ export async function answerQuery(
 }
 
 /** The attributes a query filters on (q paths, the geo-query's geoproperty), expanded. */
-function filterAttributes(query: EntityQuery, expand: (term: string) => string): string[] {
+function filterAttributes(
+  q: QExpr | undefined,
+  geo: GeoQuery | undefined,
+  expand: (term: string) => string,
+): string[] {
   const names = new Set<string>();
   const walk = (expr: QExpr): void => {
     if (expr.kind === 'and' || expr.kind === 'or') expr.items.forEach(walk);
     else if (expr.path.attrs[0]) names.add(expand(expr.path.attrs[0]));
   };
-  if (query.q !== undefined) walk(parseQ(query.q));
-  if (query.geo) names.add(expand(query.geo.geoproperty));
+  if (q) walk(q);
+  if (geo) names.add(expand(geo.geoproperty));
   return [...names];
 }
 
