@@ -54,6 +54,7 @@ import {
   TooManyRequests,
   tenantCovers,
 } from './platform/index.ts';
+import { myPageRoutes } from './services/mypage/index.ts';
 
 /** Every capability's migrations, in the order they are applied. */
 /**
@@ -197,6 +198,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     upstream: options.upstream ?? loadUpstreamConfig({}),
     mail: options.mail ?? loadMailConfig({}),
   });
+  await app.register(myPageRoutes, { db, identity });
   await brokerPlugin(app, {
     db,
     config: options.broker ?? loadBrokerConfig({}),

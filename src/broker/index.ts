@@ -33,6 +33,7 @@ export type { BrokerConfig } from './config.ts';
 export { brokerOptions, loadBrokerConfig } from './config.ts';
 export type { ImportResult } from './entities/import.ts';
 export type { Authenticate } from './http/scope.ts';
+export { eraseResidentEntities, type ResidentEntity, residentEntities } from './resident-data.ts';
 export {
   entityTypeMarks,
   markEntityTypes,

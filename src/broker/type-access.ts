@@ -111,7 +111,7 @@ const core = new ContextResolver(async (url) => {
   return { contextUrl: null, documentUrl: url, document: coreContextDocument };
 });
 
-function coreContext(): Promise<ActiveContext> {
+export function coreContext(): Promise<ActiveContext> {
   return core.resolve([]);
 }
 

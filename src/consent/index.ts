@@ -47,6 +47,7 @@ export {
 } from './catalogue.ts';
 export { type Coverage, consentCoverage } from './coverage.ts';
 export { decide, decideMany } from './decide.ts';
+export { consentReceipt, RECEIPT_SCHEMA, RECEIPT_TYPE, type ReceiptContext } from './receipt.ts';
 export {
   expireConsents,
   findConsentText,
@@ -56,6 +57,19 @@ export {
   withdrawConsent,
 } from './records.ts';
 export { currentServiceRequest, declareServiceRequest, effectiveBasis } from './requests.ts';
+export {
+  defineLegalHold,
+  type Held,
+  heldEntities,
+  type LegalHold,
+  listResidentRequests,
+  type Provision,
+  RESIDENT_REQUESTS,
+  type ResidentRequest,
+  type ResidentRequestKind,
+  recordResidentRequest,
+  thirdPartyProvisions,
+} from './rights.ts';
 export * from './types.ts';
 
 export const consentMigrations: MigrationSource = {

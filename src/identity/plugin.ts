@@ -8,8 +8,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import formbody from '@fastify/formbody';
 import middie from '@fastify/middie';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { JWK } from 'jose';
 import type Provider from 'oidc-provider';
 import type { Db, JobHandler, OutboundPolicy, SecretBox } from '../platform/index.ts';
+import { type AccountDetails, findAccountById } from './accounts.ts';
 import { createJpkiVerifier, type JpkiConfig, sweepJpkiChallenges } from './jpki/index.ts';
 import { sweepPasskeyChallenges } from './login/passkey.ts';
 import { sweepOidcModels } from './oidc/adapter.ts';
@@ -17,7 +19,9 @@ import { type Bearer, bearerFor } from './oidc/bearer.ts';
 import { registerInteractions } from './oidc/interactions.ts';
 import { ensureSigningKeys, KEYS_CHANNEL, loadSigningKeys } from './oidc/keys.ts';
 import { createProvider } from './oidc/provider.ts';
+import { endServiceAccess, residentCaller, signWithProviderKey } from './oidc/resident.ts';
 import { brokerResource } from './oidc/resources.ts';
+import type { Log } from './oidc/revoke.ts';
 import {
   MAIL_QUEUE,
   type MailConfig,
@@ -61,6 +65,21 @@ export interface IdentityHandle {
    * @throws Unauthorized for a token the provider does not stand behind or issued for another API
    */
   bearer(request: FastifyRequest, api: 'broker'): Promise<Bearer | undefined>;
+  /**
+   * The resident calling their own API (My Page) through the portal.
+   * @throws Unauthorized without a usable token, Forbidden for another client's token
+   */
+  resident(request: FastifyRequest): Promise<{ accountId: string }>;
+  /** The account's name, e-mail and home municipality; undefined for an unknown id. */
+  account(accountId: string): Promise<AccountDetails | undefined>;
+  /** The names services were registered with, by client id (unknown ids are left out). */
+  clientNames(clientIds: readonly string[]): Promise<Map<string, string>>;
+  /** Ends the services' access to the account and sends them back-channel logout (consent withdrawn). */
+  endServiceAccess(accountId: string, clientIds: readonly string[], log: Log): Promise<void>;
+  /** A compact JWS signed with the provider's current key, verifiable with its JWKS. */
+  sign(payload: object, typ: string): Promise<string>;
+  /** This deployment's issuer. */
+  issuer: string;
 }
 
 export async function identityPlugin(
@@ -69,18 +88,21 @@ export async function identityPlugin(
 ): Promise<IdentityHandle> {
   const { db, box } = options;
   await ensureSigningKeys(db, box);
+  let keys: JWK[] = [];
   const build = async () => {
+    const loaded = await loadSigningKeys(db, box);
     const built = createProvider({
       db,
       box,
       issuer: issuerOf(options.publicUrl),
       publicUrl: options.publicUrl,
-      keys: await loadSigningKeys(db, box),
+      keys: loaded,
       outbound: options.outbound,
       proxy: options.trustProxy,
     });
     // The library answers `server_error` to the browser; the operator needs the cause.
     built.on('server_error', (_ctx, error) => app.log.error({ err: error }, 'the OpenID provider failed'));
+    keys = loaded;
     return built;
   };
   let provider: Provider = await build();
@@ -145,6 +167,20 @@ export async function identityPlugin(
   const audiences = { broker: brokerResource(options.publicUrl) };
   return {
     bearer: (request, api) => bearerFor(provider, request, audiences[api], `machi-${api}`),
+    resident: (request) => residentCaller(provider, options.publicUrl, request),
+    account: (accountId) => findAccountById(db, accountId),
+    clientNames: async (clientIds) => {
+      const names = new Map<string, string>();
+      for (const id of new Set(clientIds)) {
+        const client = await provider.Client.find(id);
+        if (client) names.set(id, client.clientName ?? id);
+      }
+      return names;
+    },
+    endServiceAccess: (accountId, clientIds, log) =>
+      endServiceAccess(db, provider, accountId, clientIds, log),
+    sign: (payload, typ) => signWithProviderKey(keys, payload, typ),
+    issuer: issuerOf(options.publicUrl),
   };
 }
 

@@ -10,6 +10,7 @@ export * from './config.ts';
 export { lockDataDir } from './data-dir.ts';
 export * from './db.ts';
 export * from './errors.ts';
+export { escapeHtml } from './html.ts';
 export { registerHealth } from './http/health.ts';
 export { registerMetrics } from './http/metrics.ts';
 export { PROBLEM_JSON, problemHandler, registerProblemHandlers, sendProblem } from './http/problems.ts';

@@ -74,6 +74,7 @@ describe('staff console in Chromium', browserSuite, () => {
     assert.match(text, /「仙台こども相談オンライン」を登録しました/);
     assert.match(text, /client_secret\s*[\w-]{40,}/);
     const listed = page.locator('.client-list__item');
+    await listed.first().waitFor();
     assert.equal(await listed.count(), 1);
     assert.match((await listed.textContent()) ?? '', /openid profile email/);
     await screenshot(page, 'console-services-ja');

@@ -272,3 +272,27 @@ export async function exchange(rp: Rp, flow: Flow, callback: string) {
     expectedNonce: flow.nonce,
   });
 }
+
+/** The resident portal, Machi's own public client (PKCE, no secret), as its page's script uses it. */
+export async function portalParty(rig: IdentityRig): Promise<Rp> {
+  const config = await oidc.discovery(new URL(rig.issuer), 'machi-portal', undefined, oidc.None(), {
+    execute: [oidc.allowInsecureRequests],
+  });
+  return { config, clientId: 'machi-portal', redirectUri: `${rig.baseUrl}/` };
+}
+
+/**
+ * A token for the resident's own API (My Page), got by the portal in the resident's browser: a
+ * login unless the browser has a session already; never a consent page (the portal is Machi's own).
+ */
+export async function myPageToken(rig: IdentityRig, browser: Browser, email: string): Promise<string> {
+  const portal = await portalParty(rig);
+  const flow = await startFlow(portal, { scope: 'openid profile me', resource: `${rig.baseUrl}/api/v1/me` });
+  // Every page of the provider is under the portal's redirect URI (`/`): the way back is `/?code=…`.
+  const back = { ...portal, redirectUri: `${rig.baseUrl}/?` };
+  const at = await browser.follow(flow.authorizationUrl, back.redirectUri);
+  const callback = at.startsWith(back.redirectUri)
+    ? at
+    : await loginAndConsent(browser, rig.baseUrl, back, email);
+  return (await exchange(portal, flow, callback)).access_token;
+}

@@ -20,7 +20,7 @@ import { type Details, loginPage, totpPage } from './interaction-pages.ts';
 import { errorBox, type Lang, page, pickLang, textOf } from './pages.ts';
 import { registerPasskeyRoutes } from './passkey-routes.ts';
 import { INTERACTION_PATH } from './provider.ts';
-import { CONSOLE_CLIENT_ID, mayOpenConsole } from './resources.ts';
+import { CONSOLE_CLIENT_ID, FIRST_PARTY_CLIENTS, mayOpenConsole } from './resources.ts';
 
 export interface InteractionDeps {
   db: Db;
@@ -209,8 +209,8 @@ export function registerInteractions(app: FastifyInstance, deps: InteractionDeps
 
   app.get<{ Params: { uid: string } }>(`${INTERACTION_PATH}/:uid`, async (request, reply) => {
     const { provider, details, clientName } = await load(request, reply);
-    if (details.prompt.name === 'consent' && details.params.client_id === CONSOLE_CLIENT_ID) {
-      // The console is part of Machi: staff signing in to their own tools are not asked to consent.
+    if (details.prompt.name === 'consent' && FIRST_PARTY_CLIENTS.has(String(details.params.client_id))) {
+      // The console and the portal are part of Machi: no one is asked to consent to Machi itself.
       return finish(request, reply, provider, {
         consent: { grantId: await grantConsent(provider, details) },
       });

@@ -3,6 +3,7 @@
  * with English on request, readable on a small phone, usable without JavaScript. Every value is
  * escaped; every form carries its CSRF token.
  */
+import { escapeHtml } from '../../platform/index.ts';
 
 export type Lang = 'ja' | 'en';
 
@@ -80,14 +81,7 @@ export function textOf(lang: Lang) {
   return TEXT[lang];
 }
 
-export function escapeHtml(value: string): string {
-  return value
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
-}
+export { escapeHtml };
 
 /** The language asked for by `ui_locales` (OIDC) or else Accept-Language; Japanese by default. */
 export function pickLang(uiLocales: string | undefined, acceptLanguage: string | undefined): Lang {

@@ -19,6 +19,7 @@ import {
   consoleClient,
   defaultResource,
   mayOpenConsole,
+  portalClient,
   resourceServers,
 } from './resources.ts';
 
@@ -168,7 +169,7 @@ function configuration(options: ProviderOptions): Configuration {
         },
       };
     },
-    clients: [consoleClient(options.publicUrl)],
+    clients: [consoleClient(options.publicUrl), portalClient(options.publicUrl)],
     interactions: {
       url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`,
       policy: consentPolicy(loginPolicy(db, options.publicUrl), db),

@@ -4,7 +4,8 @@
  * - the NGSI-LD broker (`{PUBLIC_URL}/ngsi-ld/v1`), for registered services, acting for a resident
  *   (authorization code) or as themselves (client credentials, which default to it);
  * - one tenant's staff API (`{PUBLIC_URL}/api/v1/staff/tenants/{code}`), for the console only: a
- *   session opened for one municipality cannot act in another, even for a person on both staffs.
+ *   session opened for one municipality cannot act in another, even for a person on both staffs;
+ * - the resident's own API (`{PUBLIC_URL}/api/v1/me`, My Page), for the portal only.
  */
 import { type ClientMetadata, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { type Db, findTenant } from '../../platform/index.ts';
@@ -12,6 +13,10 @@ import { staffRoles } from '../staff/access.ts';
 
 export const CONSOLE_CLIENT_ID = 'machi-console';
 export const CONSOLE_PATH = '/console/';
+export const PORTAL_CLIENT_ID = 'machi-portal';
+export const PORTAL_PATH = '/';
+export const ME_API_PATH = '/api/v1/me';
+export const ME_SCOPE = 'me';
 export const STAFF_SCOPE = 'staff';
 export const STAFF_API_PATH = '/api/v1/staff/tenants';
 export const BROKER_PATH = '/ngsi-ld/v1';
@@ -35,6 +40,29 @@ export function consoleClient(publicUrl: string): ClientMetadata {
     post_logout_redirect_uris: [`${publicUrl}${CONSOLE_PATH}`],
     scope: 'openid profile',
   };
+}
+
+/** The resident portal: a public client (PKCE, no secret) on this deployment's own origin. */
+export function portalClient(publicUrl: string): ClientMetadata {
+  return {
+    client_id: PORTAL_CLIENT_ID,
+    client_name: 'マチ 住民ポータル',
+    token_endpoint_auth_method: 'none',
+    application_type: 'web',
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    redirect_uris: [`${publicUrl}${PORTAL_PATH}`],
+    post_logout_redirect_uris: [`${publicUrl}${PORTAL_PATH}`],
+    scope: 'openid profile',
+  };
+}
+
+/** Machi's own clients, which residents and staff are not asked to consent to. */
+export const FIRST_PARTY_CLIENTS: ReadonlySet<string> = new Set([CONSOLE_CLIENT_ID, PORTAL_CLIENT_ID]);
+
+/** The resource indicator of the resident's own API. */
+export function meResource(publicUrl: string): string {
+  return `${publicUrl}${ME_API_PATH}`;
 }
 
 /** The resource indicator of the NGSI-LD broker. */
@@ -62,12 +90,22 @@ async function tenantExists(db: Db, code: string): Promise<boolean> {
 
 /**
  * oidc-provider's `getResourceServerInfo`: the broker for every registered service, a staff API
- * only for the console and only for a tenant that exists; any other indicator is `invalid_target`.
+ * only for the console and only for a tenant that exists, the resident's API only for the portal;
+ * any other indicator is `invalid_target`.
  */
 export function resourceServers(db: Db, publicUrl: string) {
   return async (_ctx: KoaContextWithOIDC, indicator: string, client: { clientId: string }) => {
     const console_ = client.clientId === CONSOLE_CLIENT_ID;
-    if (indicator === brokerResource(publicUrl) && !console_) {
+    const portal = client.clientId === PORTAL_CLIENT_ID;
+    if (indicator === meResource(publicUrl) && portal) {
+      return {
+        scope: ME_SCOPE,
+        audience: indicator,
+        accessTokenFormat: 'opaque' as const,
+        accessTokenTTL: STAFF_TOKEN_SECONDS,
+      };
+    }
+    if (indicator === brokerResource(publicUrl) && !console_ && !portal) {
       return {
         scope: BROKER_SCOPE,
         audience: indicator,

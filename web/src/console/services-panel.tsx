@@ -42,8 +42,9 @@ export function ServicesPanel({ session, onEnded }: Props) {
     setError(undefined);
     try {
       const registered = await registerClient(session, client);
-      setCreated({ ...registered, name: client.name });
+      // The list is refreshed before the notice shows, so the new service is already in it.
       await reload();
+      setCreated({ ...registered, name: client.name });
       return true;
     } catch (failure) {
       failed(failure);
