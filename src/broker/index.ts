@@ -25,6 +25,7 @@ import { registerContextRoutes } from './http/context-routes.ts';
 import { registerDiscoveryRoutes } from './http/discovery-routes.ts';
 import { registerEntityRoutes } from './http/entity-routes.ts';
 import { type Authenticate, authenticateRequests } from './http/scope.ts';
+import { ownEntities } from './resident-data.ts';
 import { registerSubscriptionRoutes, subscriptionJobHandlers } from './subscriptions/index.ts';
 import { registerTemporalRoutes } from './temporal/index.ts';
 
@@ -53,6 +54,24 @@ export function entityImporter(
 ) {
   const contexts = contextResolver(db, config, outbound);
   return (tenant: string, bodies: unknown[]) => upsertEntities(db, contexts, tenant, bodies);
+}
+
+/**
+ * Loads a resident's personal entities (an importer moving a municipality's records in, the demo),
+ * each then owned by the resident, as if a service had written it for them.
+ */
+export function residentImporter(db: Db, config: Pick<BrokerConfig, 'contextTimeoutMs' | 'contextMaxBytes'>) {
+  const load = entityImporter(db, config);
+  return async (tenant: string, owner: string, bodies: ({ id: string } & Record<string, unknown>)[]) => {
+    const result = await load(tenant, bodies);
+    await ownEntities(
+      db,
+      tenant,
+      owner,
+      bodies.map((b) => b.id),
+    );
+    return result;
+  };
 }
 
 export const brokerMigrations: MigrationSource = {

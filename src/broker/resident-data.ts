@@ -4,7 +4,7 @@
  * resident themselves, through My Page, never for a service: a service reaches these entities only
  * through personal.ts under the resident's consent.
  */
-import type { Db, Queryable } from '../platform/index.ts';
+import { Conflict, type Db, type Queryable } from '../platform/index.ts';
 import type { StoredEntity } from './entities/model.ts';
 import { renderEntity } from './entities/render-entity.ts';
 import { lockEntities, removeEntity } from './entities/store.ts';
@@ -73,5 +73,28 @@ export function eraseResidentEntities(
       erased.push(entity.id);
     }
     return { erased, kept };
+  });
+}
+
+/**
+ * Makes the resident the owner of entities already in the tenant's store (an importer loading a
+ * resident's records). An entity owned by another resident stays theirs, and the call fails.
+ * @throws Conflict for an entity that belongs to another resident
+ */
+export function ownEntities(db: Db, tenant: string, owner: string, ids: readonly string[]): Promise<void> {
+  return db.withTenant(tenant, async (tx) => {
+    await tx.query(
+      `insert into broker.entity_owners (tenant_id, entity_id, owner)
+       select $1, id, $2 from unnest($3::text[]) as id
+       on conflict (tenant_id, entity_id) do nothing`,
+      [tenant, owner, ids],
+    );
+    const { rows } = await tx.query<{ entity_id: string }>(
+      'select entity_id from broker.entity_owners where entity_id = any($1::text[]) and owner <> $2',
+      [ids, owner],
+    );
+    if (rows.length > 0) {
+      throw new Conflict(`${rows.map((r) => r.entity_id).join(', ')} belongs to another resident`);
+    }
   });
 }

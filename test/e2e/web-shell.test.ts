@@ -92,9 +92,9 @@ describe('web shell at a phone size', browserSuite, () => {
     assert.equal(await htmlLang(page), 'ja');
     assert.equal(await page.title(), '住民ポータル | マチ');
 
-    const login = page.getByRole('button', { name: 'ログイン（準備中）' });
-    assert.equal(await login.getAttribute('aria-disabled'), 'true');
-    assert.match(await textOf(page.locator('#login-note')), /共通IDでのログインは準備中です/);
+    const login = page.getByRole('button', { name: '共通IDでログイン' });
+    assert.equal(await login.getAttribute('aria-disabled'), null);
+    assert.match(await textOf(page.locator('#login-note')), /マイページで、あなたの情報を使っているサービス/);
     for (const service of ['My手続き', '電子郵便ポスト', 'Myカレンダー', 'お知らせ']) {
       await heading(page, service, 3);
     }

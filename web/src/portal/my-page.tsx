@@ -1,0 +1,70 @@
+/**
+ * My Page: who is logged in, the services they let use their data (and stopping that), every use
+ * of their data in plain words (the data tracker), the provisions to third parties, and their
+ * rights: downloading everything, erasing it. Then the features still to come.
+ */
+import { useI18n } from '../shared/i18n.ts';
+import { logOut, type ResidentSession } from './auth.ts';
+import { ConsentsPanel } from './consents-panel.tsx';
+import type { Me } from './me-api.ts';
+import { MyDataPanel } from './my-data-panel.tsx';
+import { services } from './portal-page.tsx';
+import { TrackerPanel } from './tracker-panel.tsx';
+
+interface Props {
+  session: ResidentSession;
+  me: Me;
+  onEnded: () => void;
+}
+
+export function MyPage({ session, me, onEnded }: Props) {
+  const { t, lang } = useI18n();
+  const home = me.homeMunicipality;
+  return (
+    <div class="my-page">
+      <div class="intro">
+        <h1>{t('my.heading')}</h1>
+        <p class="lead">{t('my.hello', { name: me.displayName })}</p>
+      </div>
+      <section class="panel my-page__who" aria-labelledby="who-heading">
+        <h2 id="who-heading">{t('my.who.heading')}</h2>
+        <dl class="facts">
+          <dt>{t('my.who.name')}</dt>
+          <dd>{me.displayName}</dd>
+          {me.email && (
+            <>
+              <dt>{t('my.who.email')}</dt>
+              <dd>{me.email}</dd>
+            </>
+          )}
+          {home && (
+            <>
+              <dt>{t('my.who.home')}</dt>
+              <dd>{lang === 'en' ? home.nameEn : home.name}</dd>
+            </>
+          )}
+        </dl>
+        <button type="button" class="button button--secondary" onClick={() => logOut(session)}>
+          {t('my.logOut')}
+        </button>
+      </section>
+
+      <ConsentsPanel session={session} onEnded={onEnded} />
+      <TrackerPanel session={session} onEnded={onEnded} />
+      <MyDataPanel session={session} onEnded={onEnded} />
+
+      <section aria-labelledby="services-heading">
+        <h2 id="services-heading">{t('portal.services.heading')}</h2>
+        <ul class="cards">
+          {services.map((service) => (
+            <li key={service.id} class="card">
+              <h3 class="card__title">{t(service.titleKey)}</h3>
+              <p>{t(service.bodyKey)}</p>
+              <p class="badge">{t('common.comingSoon')}</p>
+            </li>
+          ))}
+        </ul>
+      </section>
+    </div>
+  );
+}
