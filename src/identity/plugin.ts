@@ -19,6 +19,11 @@ import { type Bearer, bearerFor } from './oidc/bearer.ts';
 import { registerInteractions } from './oidc/interactions.ts';
 import { ensureSigningKeys, KEYS_CHANNEL, loadSigningKeys } from './oidc/keys.ts';
 import { createProvider } from './oidc/provider.ts';
+import {
+  answerFromMyPage,
+  type MyPagePurposeRequest,
+  myPagePurposeRequest,
+} from './oidc/purpose-consent-mypage.ts';
 import { endServiceAccess, residentCaller, signWithProviderKey } from './oidc/resident.ts';
 import { brokerResource } from './oidc/resources.ts';
 import type { Log } from './oidc/revoke.ts';
@@ -78,6 +83,20 @@ export interface IdentityHandle {
   endServiceAccess(accountId: string, clientIds: readonly string[], log: Log): Promise<void>;
   /** A compact JWS signed with the provider's current key, verifiable with its JWKS. */
   sign(payload: object, typ: string): Promise<string>;
+  /**
+   * A service's purpose request as the resident reads it on My Page, with the text an answer records.
+   * @throws NotFound for a service that asks for nothing on consent
+   */
+  purposeRequest(accountId: string, clientId: string, lang: 'ja' | 'en'): Promise<MyPagePurposeRequest>;
+  /**
+   * Records the resident's answer from My Page to the request version and text they were shown.
+   * @throws Conflict when either changed since
+   */
+  answerPurposeRequest(
+    accountId: string,
+    clientId: string,
+    answer: { lang: 'ja' | 'en'; version: number; shown: string; keys: string[] },
+  ): Promise<{ consentId: string; granted: string[] }>;
   /** This deployment's issuer. */
   issuer: string;
 }
@@ -180,6 +199,10 @@ export async function identityPlugin(
     endServiceAccess: (accountId, clientIds, log) =>
       endServiceAccess(db, provider, accountId, clientIds, log),
     sign: (payload, typ) => signWithProviderKey(keys, payload, typ),
+    purposeRequest: (accountId, clientId, lang) =>
+      myPagePurposeRequest(db, provider.Client, { accountId, clientId, lang }),
+    answerPurposeRequest: (accountId, clientId, answer) =>
+      answerFromMyPage(db, box, provider.Client, { accountId, clientId, ...answer }),
     issuer: issuerOf(options.publicUrl),
   };
 }

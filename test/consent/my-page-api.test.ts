@@ -274,6 +274,49 @@ describe('My Page API: consents, data tracker and the rights of 個人情報保�
     assert.equal((await api(`/consents/${id}/withdrawal`, { method: 'POST', token: 'x' })).status, 401);
   });
 
+  it('asks again from My Page with the same words as the consent screen, and records the answer', async () => {
+    const asked = await json(`/services/${clinic.clientId}/request`);
+    assert.equal(asked.serviceName, '仙台こどもオンライン診療');
+    assert.equal(asked.controller, '医療法人 仙台こどもクリニック');
+    const item = (asked.asked as Json[])[0] as Json;
+    assert.deepEqual(
+      [item.key, item.categoryName, item.sensitive, item.purposeName, item.thirdParty, item.granted],
+      ['vaccination:telemedicine', '予防接種記録', true, '医療相談', true, false],
+    );
+    assert.match(String(asked.text), /仙台こどもオンライン診療/);
+    const put = (body: unknown) =>
+      fetch(`${rig.baseUrl}/api/v1/me/services/${clinic.clientId}/consent`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${me}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const stale = await put({
+      version: asked.version,
+      shown: '0'.repeat(64),
+      items: ['vaccination:telemedicine'],
+    });
+    assert.equal(stale.status, 409, 'an answer to words not shown is refused');
+    const unknown = await put({ version: asked.version, shown: asked.shown, items: ['health:telemedicine'] });
+    assert.equal(unknown.status, 400);
+    assert.equal((await broker(clinicToken, `entities/${RECORD}`, { purpose: 'telemedicine' })).status, 404);
+    const granted = await put({
+      version: asked.version,
+      shown: asked.shown,
+      items: ['vaccination:telemedicine'],
+    });
+    assert.equal(granted.status, 200, await granted.clone().text());
+    assert.deepEqual(((await granted.json()) as Json).granted, ['vaccination:telemedicine']);
+    const read = await broker(clinicToken, `entities/${RECORD}`, { purpose: 'telemedicine' });
+    assert.equal(
+      read.status,
+      200,
+      `the grant takes effect on the next request: ${await read.clone().text()}`,
+    );
+    const again = await json(`/services/${clinic.clientId}/request`);
+    assert.equal(((again.asked as Json[])[0] as Json).granted, true);
+    assert.equal((await api('/services/no-such-service/request')).status, 404);
+  });
+
   it('downloads everything held about me, as JSON and as a readable report', async () => {
     const response = await api('/export');
     assert.equal(response.status, 200);
@@ -293,7 +336,7 @@ describe('My Page API: consents, data tracker and the rights of 個人情報保�
     );
     assert.ok((sendai.consents as Json[]).length >= 2);
     assert.ok((sendai.accessLog as Json[]).length >= 3);
-    assert.equal((sendai.thirdPartyProvisions as Json[]).length, 1);
+    assert.equal((sendai.thirdPartyProvisions as Json[]).length, 2, "the clinic's two reads");
     const html = await api('/export?format=html');
     assert.match(html.headers.get('content-type') ?? '', /^text\/html/);
     const page = await html.text();

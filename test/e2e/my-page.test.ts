@@ -177,6 +177,25 @@ describe('My Page in Chromium: consent, the data tracker and withdrawal', browse
       'nothing was read after the withdrawal',
     );
     await screenshot(page, 'my-page-withdrawn-ja');
+  });
+
+  it('agrees again from My Page on the same consent screen, ticking the item', async () => {
+    await page.locator('.consent-history summary').click();
+    await page.getByRole('button', { name: 'もう一度同意する' }).click();
+    const editor = page.locator('form.consent-editor');
+    await editor.waitFor();
+    const box = editor.getByRole('checkbox', { name: /予防接種記録/ });
+    assert.equal(await box.isChecked(), false, 'nothing is ticked that is not granted');
+    assert.match((await editor.textContent()) ?? '', /目的：医療相談（保存期間：30日）/);
+    await box.check();
+    await screenshot(page, 'my-page-consent-editor-ja');
+    await assertAccessible(page, 'my page consent editor (ja)');
+    await editor.getByRole('button', { name: 'この内容で同意する' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `「${CLINIC}」への同意を記録しました。` })
+      .waitFor();
+    await page.locator('.consent', { hasText: CLINIC }).waitFor();
     assert.deepEqual(problems, []);
   });
 });

@@ -219,22 +219,65 @@ export async function myPageRoutes(app: FastifyInstance, options: MyPageOptions)
     },
   );
 
+  const serviceParams = {
+    type: 'object',
+    required: ['clientId'],
+    properties: { clientId: { type: 'string', minLength: 1, maxLength: 200 } },
+  } as const;
+
   app.post<{ Params: { clientId: string } }>(
     `${ME_PATH}/services/:clientId/stop`,
-    {
-      schema: {
-        params: {
-          type: 'object',
-          required: ['clientId'],
-          properties: { clientId: { type: 'string', minLength: 1, maxLength: 200 } },
-        },
-      },
-    },
+    { schema: { params: serviceParams } },
     async (request, reply) => {
       const accountId = await resident(request);
       const outcome = await stopService(db, identity, accountId, request.params.clientId, request.log);
       noStore(reply);
       return outcome;
+    },
+  );
+
+  app.get<{ Params: { clientId: string }; Querystring: { lang?: Language } }>(
+    `${ME_PATH}/services/:clientId/request`,
+    { schema: { params: serviceParams, querystring: langQuery } },
+    async (request, reply) => {
+      const accountId = await resident(request);
+      noStore(reply);
+      return identity.purposeRequest(accountId, request.params.clientId, request.query.lang ?? 'ja');
+    },
+  );
+
+  app.put<{
+    Params: { clientId: string };
+    Body: { lang?: Language; version: number; shown: string; items: string[] };
+  }>(
+    `${ME_PATH}/services/:clientId/consent`,
+    {
+      schema: {
+        params: serviceParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['version', 'shown', 'items'],
+          properties: {
+            lang: langQuery.properties.lang,
+            version: { type: 'integer', minimum: 1 },
+            shown: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+            items: { type: 'array', maxItems: 100, items: { type: 'string', maxLength: 200 } },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const accountId = await resident(request);
+      const { lang, version, shown, items } = request.body;
+      const answer = await identity.answerPurposeRequest(accountId, request.params.clientId, {
+        lang: lang ?? 'ja',
+        version,
+        shown,
+        keys: items,
+      });
+      noStore(reply);
+      return answer;
     },
   );
 

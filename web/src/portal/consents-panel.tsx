@@ -7,6 +7,7 @@ import { useState } from 'preact/hooks';
 import { formatDateTime } from '../shared/dates.ts';
 import { type MessageKey, useI18n } from '../shared/i18n.ts';
 import type { ResidentSession } from './auth.ts';
+import { ConsentEditor } from './consent-editor.tsx';
 import { type Consent, download, fetchConsents, withdraw } from './me-api.ts';
 import { useLoaded } from './use-loaded.ts';
 
@@ -37,6 +38,21 @@ export function ConsentsPanel({ session, onEnded }: Props) {
   const { state, reload, failed } = useLoaded((l) => fetchConsents(session, l), onEnded);
   const [asking, setAsking] = useState<string | undefined>();
   const [done, setDone] = useState<string | undefined>();
+  const [editing, setEditing] = useState<string | undefined>();
+  const edited = async (name: string) => {
+    setEditing(undefined);
+    await reload();
+    setDone(t('my.editor.saved', { name }));
+  };
+  const editor = (clientId: string) => (
+    <ConsentEditor
+      session={session}
+      clientId={clientId}
+      onDone={(name) => void edited(name)}
+      onCancel={() => setEditing(undefined)}
+      failed={failed}
+    />
+  );
 
   const stop = async (consent: Consent) => {
     try {
@@ -104,6 +120,15 @@ export function ConsentsPanel({ session, onEnded }: Props) {
               >
                 {t('my.consents.receipt')}
               </button>
+              {editing !== consent.service.clientId && (
+                <button
+                  type="button"
+                  class="button button--secondary"
+                  onClick={() => setEditing(consent.service.clientId)}
+                >
+                  {t('my.consents.review')}
+                </button>
+              )}
               {asking !== consent.id && (
                 <button type="button" class="button button--danger" onClick={() => setAsking(consent.id)}>
                   {t('my.consents.stop')}
@@ -121,6 +146,7 @@ export function ConsentsPanel({ session, onEnded }: Props) {
                 </button>
               </fieldset>
             )}
+            {editing === consent.service.clientId && editor(consent.service.clientId)}
           </li>
         ))}
       </ul>
@@ -131,6 +157,17 @@ export function ConsentsPanel({ session, onEnded }: Props) {
             {ended.map((c) => (
               <li key={c.id}>
                 {c.service.name}（{t(`my.consents.state.${c.state}` as MessageKey)}）
+                {!given.some((g) => g.service.clientId === c.service.clientId) &&
+                  editing !== c.service.clientId && (
+                    <button
+                      type="button"
+                      class="button button--secondary"
+                      onClick={() => setEditing(c.service.clientId)}
+                    >
+                      {t('my.consents.again')}
+                    </button>
+                  )}
+                {editing === c.service.clientId && editor(c.service.clientId)}
               </li>
             ))}
           </ul>

@@ -49,6 +49,32 @@ export interface Provision {
   categories: string[];
 }
 
+export interface RequestItem {
+  key: string;
+  categoryName: string;
+  sensitive: boolean;
+  purposeName: string;
+  purposeDescription: string;
+  retention: string;
+  thirdParty: boolean;
+  basis: string;
+  granted: boolean;
+  changed: boolean;
+}
+
+/** A service's request as the consent screen shows it, with the hash of its exact text. */
+export interface ServiceRequest {
+  clientId: string;
+  serviceName: string;
+  controller: string;
+  version: number;
+  asked: RequestItem[];
+  informed: RequestItem[];
+  askedAgain: boolean;
+  text: string;
+  shown: string;
+}
+
 export class SessionEnded extends Error {}
 
 export class Refused extends Error {
@@ -60,10 +86,20 @@ export class Refused extends Error {
   }
 }
 
-async function call(session: ResidentSession, path: string, method = 'GET'): Promise<Response> {
+async function call(
+  session: ResidentSession,
+  path: string,
+  method = 'GET',
+  body?: unknown,
+): Promise<Response> {
   const response = await fetch(`/api/v1/me${path}`, {
     method,
-    headers: { authorization: `Bearer ${session.accessToken}`, accept: 'application/json' },
+    headers: {
+      authorization: `Bearer ${session.accessToken}`,
+      accept: 'application/json',
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (response.status === 401) throw new SessionEnded();
   if (!response.ok) {
@@ -73,8 +109,8 @@ async function call(session: ResidentSession, path: string, method = 'GET'): Pro
   return response;
 }
 
-const json = async <T>(session: ResidentSession, path: string, method = 'GET') =>
-  (await (await call(session, path, method)).json()) as T;
+const json = async <T>(session: ResidentSession, path: string, method = 'GET', body?: unknown) =>
+  (await (await call(session, path, method, body)).json()) as T;
 
 export const fetchMe = (s: ResidentSession) => json<Me>(s, '');
 export const fetchConsents = async (s: ResidentSession, lang: Lang) =>
@@ -101,3 +137,18 @@ export async function download(s: ResidentSession, path: string): Promise<void> 
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
+
+export const fetchRequest = (s: ResidentSession, clientId: string, lang: Lang) =>
+  json<ServiceRequest>(s, `/services/${encodeURIComponent(clientId)}/request?lang=${lang}`);
+export const answerRequest = (s: ResidentSession, request: ServiceRequest, items: string[], lang: Lang) =>
+  json<{ consentId: string; granted: string[] }>(
+    s,
+    `/services/${encodeURIComponent(request.clientId)}/consent`,
+    'PUT',
+    {
+      lang,
+      version: request.version,
+      shown: request.shown,
+      items,
+    },
+  );

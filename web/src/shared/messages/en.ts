@@ -94,6 +94,18 @@ export const en: Messages = {
   'my.data.erased': '{count} items of data were erased.',
   'my.data.keptByLaw': 'Some records are kept, as these laws require:',
 
+  'my.consents.review': 'Review what you agreed to',
+  'my.consents.again': 'Agree again',
+  'my.editor.heading': 'Your consent to “{name}”',
+  'my.editor.lead':
+    'The information “{name}” (run by {controller}) asks to use. Tick what you agree to; what is not ticked is not used.',
+  'my.editor.asked': 'What you agree to',
+  'my.editor.informed': 'The following is used without consent, for duties set by law and the like.',
+  'my.editor.fullText': 'The full text of the consent',
+  'my.editor.save': 'Agree to this',
+  'my.editor.cancel': 'Close',
+  'my.editor.saved': 'Your consent to “{name}” was recorded.',
+
   'console.heading': 'Staff console',
   'console.lead':
     'Where municipal staff send notices and electronic letters to residents, publish procedures and run disaster operations.',

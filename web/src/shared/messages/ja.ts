@@ -94,6 +94,18 @@ export const ja = {
   'my.data.erased': '{count}件のデータを消去しました。',
   'my.data.keptByLaw': '次の法律により、一部の記録は保存されます。',
 
+  'my.consents.review': '内容を見直す',
+  'my.consents.again': 'もう一度同意する',
+  'my.editor.heading': '「{name}」への同意の内容',
+  'my.editor.lead':
+    '「{name}」（運営：{controller}）が利用を求めている情報です。同意する項目にチェックを入れてください。チェックを外した項目は利用されません。',
+  'my.editor.asked': '同意する項目',
+  'my.editor.informed': '次の情報は、法令に基づく事務などのため、同意なしで利用されます。',
+  'my.editor.fullText': '同意文の全文',
+  'my.editor.save': 'この内容で同意する',
+  'my.editor.cancel': '閉じる',
+  'my.editor.saved': '「{name}」への同意を記録しました。',
+
   'console.heading': '職員コンソール',
   'console.lead':
     '自治体の職員が、住民へのお知らせや電子郵便、手続きの案内、防災の業務を行うための画面です。',
