@@ -1,18 +1,21 @@
 /**
- * The periodic checkpoint job (queue `consent.access-checkpoint`): a self-rescheduling chain of
- * jobs on a fixed grid, one per period, each with its own idempotency key, so however many processes
- * start the chain or run its jobs, each period is signed once. A worker that was down skips the
- * missed periods: one checkpoint covers every head that moved meanwhile.
+ * The periodic consent job (queue `consent.access-checkpoint`): a self-rescheduling chain of jobs
+ * on a fixed grid, one per period, each with its own idempotency key, so however many processes
+ * start the chain or run its jobs, each period runs once. Each writes the expiry of consents that
+ * ran out into their history, then signs the access log's checkpoint. A worker that was down skips
+ * the missed periods: one checkpoint covers every head that moved meanwhile.
  */
 import {
   type Db,
   enqueue,
   type Job,
   type JobHandler,
+  listTenants,
   type Queryable,
   type SecretBox,
 } from '../platform/index.ts';
 import { checkpointSigner, writeCheckpoint } from './access-log-checkpoint.ts';
+import { expireConsents } from './records.ts';
 
 export const CHECKPOINT_QUEUE = 'consent.access-checkpoint';
 /** Default period: hourly. */
@@ -42,6 +45,18 @@ export function startCheckpoints(db: Db, everySeconds = CHECKPOINT_EVERY_SECONDS
   return scheduleCheckpoint(db, slotAfter(Date.now(), everySeconds));
 }
 
+/**
+ * Writes `expired` into the history of every tenant's consents that ran out (decisions never wait
+ * for it: they compare the expiry themselves). Returns how many records expired.
+ */
+export async function expireAllConsents(db: Db): Promise<number> {
+  let expired = 0;
+  for (const tenant of await listTenants(db)) {
+    expired += await db.withTenant(tenant.code, (tx) => expireConsents(tx, tenant.code));
+  }
+  return expired;
+}
+
 /** The handler of `consent.access-checkpoint`: queues the next period, then signs every tenant's moved heads. */
 export function checkpointJobHandlers(
   db: Db,
@@ -54,6 +69,7 @@ export function checkpointJobHandlers(
       const due = Date.parse(String(job.payload.due));
       // The next period is queued first, so a failing checkpoint never ends the chain.
       await scheduleCheckpoint(db, slotAfter(Math.max(due + 1, Date.now()), everySeconds));
+      await expireAllConsents(db);
       signer ??= checkpointSigner(box);
       await writeCheckpoint(db, await signer);
     },

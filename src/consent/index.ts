@@ -30,7 +30,12 @@ export {
   type Language,
   type LocalName,
 } from './access-log-describe.ts';
-export { CHECKPOINT_QUEUE, checkpointJobHandlers, startCheckpoints } from './access-log-jobs.ts';
+export {
+  CHECKPOINT_QUEUE,
+  checkpointJobHandlers,
+  expireAllConsents,
+  startCheckpoints,
+} from './access-log-jobs.ts';
 export {
   type BrokenLink,
   formatBrokenLink,
