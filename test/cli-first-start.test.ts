@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { freePort, runMachi, startMachi } from './helpers/machi.ts';
+import { Browser, myPageToken } from './identity/rig.ts';
 
 // Always the embedded database (that is what a first start uses): in CI, once, in its embedded pass.
 const embeddedPass = {
@@ -31,6 +32,24 @@ describe('first start on the embedded database', embeddedPass, () => {
       );
       assert.match(first.output(), /resident\s+041009\s+hanako\.aoba@example\.jp\s+\S{12,}/);
       assert.match(first.output(), /staff\s+041009\s+staff@city\.sendai\.example\.jp/);
+      // The demo resident logs in to the portal and finds on My Page the demo service and its read.
+      const password = /hanako\.aoba@example\.jp\s+(\S+)/.exec(first.output())?.[1] ?? '';
+      const base = `http://localhost:${port}`;
+      const token = await myPageToken(
+        { baseUrl: base, issuer: `${base}/oidc` },
+        new Browser(),
+        'hanako.aoba@example.jp',
+        password,
+      );
+      const me = (path: string) =>
+        fetch(`${base}/api/v1/me${path}`, { headers: { authorization: `Bearer ${token}` } }).then(
+          (r) => r.json() as Promise<Record<string, { text?: string; service?: { name: string } }[]>>,
+        );
+      assert.equal((await me('/consents')).consents?.[0]?.service?.name, '仙台こどもオンライン診療（デモ）');
+      assert.match(
+        (await me('/access-log')).entries?.[0]?.text ?? '',
+        /仙台こどもオンライン診療（デモ） が 予防接種記録 を 閲覧しました（目的: 医療相談）/,
+      );
       const body = (await (await fetch(`http://127.0.0.1:${port}/api/v1/tenants`)).json()) as {
         tenants: { code: string; name: string }[];
       };

@@ -26,6 +26,7 @@ import {
   type SecretBox,
 } from '../platform/index.ts';
 import { DATASETS, readStandardDataset } from '../services/opendata/index.ts';
+import { loadDemoPersonalData } from './personal.ts';
 
 export const DEMO_TENANTS: NewTenant[] = [
   { code: '040002', name: '宮城県', nameEn: 'Miyagi Prefecture', aliases: ['miyagi'] },
@@ -120,6 +121,10 @@ export async function loadDemo(db: Db, box?: SecretBox): Promise<DemoCredential[
       if (box) ({ secret: totpSecret } = await issueTotp(db, box, account.id, person.email));
     }
     credentials.push({ ...person, password, ...(totpSecret ? { totpSecret } : {}) });
+    if (person === DEMO_PEOPLE[0] && box) {
+      await markEntityTypes(db, person.tenant, { personal: ['VaccinationRecord'] });
+      await loadDemoPersonalData(db, box, account.id);
+    }
   }
   await loadDemoOpenData(db);
   return credentials;

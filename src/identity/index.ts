@@ -20,6 +20,7 @@ export {
   registerClient,
 } from './oidc/clients.ts';
 export { ensureSigningKeys, type Rotation, rotateSigningKeys } from './oidc/keys.ts';
+export { consentAsResident } from './oidc/purpose-consent-mypage.ts';
 export { BROKER_SCOPE, brokerResource } from './oidc/resources.ts';
 export { generatePassword, hashPassword, verifyPassword } from './passwords.ts';
 export { type IdentityHandle, identityJobHandlers, identityPlugin, issuerOf, OIDC_PATH } from './plugin.ts';

@@ -236,6 +236,15 @@ export async function consentIfAsked(
   items: string[] = [],
 ): Promise<string> {
   if (at.startsWith(rp.redirectUri)) return at;
+  const offer = browser.form().actions.find((a) => a.endsWith('/passkey/skip') || a.endsWith('/skip'));
+  if (offer) {
+    // On a host where passkeys work (not an IP address), the provider offers one after a password
+    // login; the resident says "not now".
+    const next = await browser.follow(`${baseUrl}${offer}`, rp.redirectUri, {
+      form: { csrf: browser.form().csrf },
+    });
+    return consentIfAsked(browser, baseUrl, rp, next, items);
+  }
   const { csrf, actions } = browser.form();
   const confirm = actions.find((a) => a.endsWith('/confirm'));
   assert.ok(confirm, `expected the consent page, got:\n${browser.lastPage}`);
@@ -274,7 +283,7 @@ export async function exchange(rp: Rp, flow: Flow, callback: string) {
 }
 
 /** The resident portal, Machi's own public client (PKCE, no secret), as its page's script uses it. */
-export async function portalParty(rig: IdentityRig): Promise<Rp> {
+export async function portalParty(rig: Pick<IdentityRig, 'issuer' | 'baseUrl'>): Promise<Rp> {
   const config = await oidc.discovery(new URL(rig.issuer), 'machi-portal', undefined, oidc.None(), {
     execute: [oidc.allowInsecureRequests],
   });
@@ -285,7 +294,12 @@ export async function portalParty(rig: IdentityRig): Promise<Rp> {
  * A token for the resident's own API (My Page), got by the portal in the resident's browser: a
  * login unless the browser has a session already; never a consent page (the portal is Machi's own).
  */
-export async function myPageToken(rig: IdentityRig, browser: Browser, email: string): Promise<string> {
+export async function myPageToken(
+  rig: Pick<IdentityRig, 'issuer' | 'baseUrl'>,
+  browser: Browser,
+  email: string,
+  password = PASSWORD,
+): Promise<string> {
   const portal = await portalParty(rig);
   const flow = await startFlow(portal, { scope: 'openid profile me', resource: `${rig.baseUrl}/api/v1/me` });
   // Every page of the provider is under the portal's redirect URI (`/`): the way back is `/?code=…`.
@@ -293,6 +307,6 @@ export async function myPageToken(rig: IdentityRig, browser: Browser, email: str
   const at = await browser.follow(flow.authorizationUrl, back.redirectUri);
   const callback = at.startsWith(back.redirectUri)
     ? at
-    : await loginAndConsent(browser, rig.baseUrl, back, email);
+    : await loginAndConsent(browser, rig.baseUrl, back, email, password);
   return (await exchange(portal, flow, callback)).access_token;
 }

@@ -5,6 +5,7 @@
  */
 import { textHash } from '../../consent/index.ts';
 import { Conflict, type Db, NotFound, type SecretBox } from '../../platform/index.ts';
+import { findClientMetadata } from './clients.ts';
 import type { Lang } from './pages.ts';
 import { pairwiseSubject } from './provider.ts';
 import {
@@ -134,4 +135,35 @@ export async function answerFromMyPage(
     text: { version: purposeTextVersion(purposes), language: input.lang, body: text },
   });
   return { consentId: answer.consentId, granted: answer.granted.map((i) => i.key) };
+}
+
+/** Registered clients looked up in the database, for callers without the provider (the demo). */
+export function storedClients(db: Db, box: SecretBox): ClientLookup {
+  return {
+    async find(id) {
+      const metadata = await findClientMetadata(db, box, id);
+      if (!metadata) return undefined;
+      const name = metadata.client_name;
+      return { clientName: typeof name === 'string' ? name : undefined, metadata: () => metadata };
+    },
+  };
+}
+
+/**
+ * Records a resident's consent to the items of a service's request as if given on My Page, with the
+ * text My Page shows in Japanese: for the demo, which starts with a resident who already agreed.
+ */
+export async function consentAsResident(
+  db: Db,
+  box: SecretBox,
+  input: { accountId: string; clientId: string; keys: string[] },
+): Promise<{ consentId: string; granted: string[] }> {
+  const clients = storedClients(db, box);
+  const request = await myPagePurposeRequest(db, clients, { ...input, lang: 'ja' });
+  return answerFromMyPage(db, box, clients, {
+    ...input,
+    lang: 'ja',
+    version: request.version,
+    shown: request.shown,
+  });
 }
