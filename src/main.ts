@@ -55,6 +55,7 @@ import {
   tenantCovers,
 } from './platform/index.ts';
 import { myPageRoutes } from './services/mypage/index.ts';
+import { residentsRoutes } from './services/residents/index.ts';
 
 /** Every capability's migrations, in the order they are applied. */
 /**
@@ -199,6 +200,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     mail: options.mail ?? loadMailConfig({}),
   });
   await app.register(myPageRoutes, { db, identity });
+  await app.register(residentsRoutes, { db, identity });
   await brokerPlugin(app, {
     db,
     config: options.broker ?? loadBrokerConfig({}),

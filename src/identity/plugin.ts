@@ -10,8 +10,14 @@ import middie from '@fastify/middie';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { JWK } from 'jose';
 import type Provider from 'oidc-provider';
-import type { Db, JobHandler, OutboundPolicy, SecretBox } from '../platform/index.ts';
-import { type AccountDetails, findAccountById } from './accounts.ts';
+import {
+  type Db,
+  Forbidden,
+  type JobHandler,
+  type OutboundPolicy,
+  type SecretBox,
+} from '../platform/index.ts';
+import { type AccountDetails, findAccountById, type StaffRole } from './accounts.ts';
 import { createJpkiVerifier, type JpkiConfig, sweepJpkiChallenges } from './jpki/index.ts';
 import { sweepPasskeyChallenges } from './login/passkey.ts';
 import { sweepOidcModels } from './oidc/adapter.ts';
@@ -34,6 +40,8 @@ import {
   selfServiceRoutes,
   sweepAccountTokens,
 } from './self-service/index.ts';
+import { staffRoles } from './staff/access.ts';
+import { staffCaller } from './staff/caller.ts';
 import { staffRoutes } from './staff/routes.ts';
 import { sweepLoginThrottle } from './throttle.ts';
 import type { UpstreamConfig } from './upstream/config.ts';
@@ -75,6 +83,11 @@ export interface IdentityHandle {
    * @throws Unauthorized without a usable token, Forbidden for another client's token
    */
   resident(request: FastifyRequest): Promise<{ accountId: string }>;
+  /**
+   * The staff member calling a tenant's staff API through the console, with their roles there.
+   * @throws Unauthorized without a usable token, Forbidden for another tenant's or client's token, or no role
+   */
+  staff(request: FastifyRequest, tenant: string): Promise<{ accountId: string; roles: StaffRole[] }>;
   /** The account's name, e-mail and home municipality; undefined for an unknown id. */
   account(accountId: string): Promise<AccountDetails | undefined>;
   /** The names services were registered with, by client id (unknown ids are left out). */
@@ -188,6 +201,12 @@ export async function identityPlugin(
     bearer: (request, api) => bearerFor(provider, request, audiences[api], `machi-${api}`),
     resident: (request) => residentCaller(provider, options.publicUrl, request),
     account: (accountId) => findAccountById(db, accountId),
+    staff: async (request, tenant) => {
+      const caller = await staffCaller(provider, options.publicUrl, request, tenant);
+      const roles = await staffRoles(db, tenant, caller.accountId);
+      if (roles.length === 0) throw new Forbidden(`this account is not on the staff of ${tenant}`);
+      return { accountId: caller.accountId, roles };
+    },
     clientNames: async (clientIds) => {
       const names = new Map<string, string>();
       for (const id of new Set(clientIds)) {

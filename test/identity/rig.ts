@@ -7,12 +7,16 @@
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import * as oidc from 'openid-client';
+import { generate } from 'otplib';
 import {
   addAccount,
+  grantStaffRole,
+  issueTotp,
   type JpkiConfig,
   type MailConfig,
   type NewClient,
   registerClient,
+  type StaffRole,
   type UpstreamConfig,
 } from '../../src/identity/index.ts';
 import { buildApp } from '../../src/main.ts';
@@ -309,4 +313,47 @@ export async function myPageToken(
     ? at
     : await loginAndConsent(browser, rig.baseUrl, back, email, password);
   return (await exchange(portal, flow, callback)).access_token;
+}
+
+/** A staff member with an authenticator, holding roles in tenants. */
+export async function addStaffMember(
+  rig: IdentityRig,
+  roles: [string, StaffRole][],
+  displayName = '仙台 職員',
+): Promise<{ id: string; email: string; secret: string }> {
+  const email = `staff-${Date.now()}-${Math.random().toString(36).slice(2, 6)}@city.example.jp`;
+  const account = await addAccount(rig.testDb.db, { kind: 'staff', email, displayName, password: PASSWORD });
+  for (const [tenant, role] of roles) await grantStaffRole(rig.testDb.db, tenant, account.id, role);
+  const { secret } = await issueTotp(rig.testDb.db, rig.box, account.id, email);
+  return { id: account.id, email, secret };
+}
+
+/** A console token for a tenant's staff API: password and authenticator code at the login pages. */
+export async function consoleToken(
+  rig: IdentityRig,
+  tenant: string,
+  who: { email: string; secret: string },
+): Promise<string> {
+  const config = await oidc.discovery(new URL(rig.issuer), 'machi-console', undefined, oidc.None(), {
+    execute: [oidc.allowInsecureRequests],
+  });
+  const console_: Rp = { config, clientId: 'machi-console', redirectUri: `${rig.baseUrl}/console/` };
+  const browser = new Browser();
+  const flow = await startFlow(console_, {
+    scope: 'openid profile staff',
+    resource: `${rig.baseUrl}/api/v1/staff/tenants/${tenant}`,
+  });
+  await browser.follow(flow.authorizationUrl, console_.redirectUri);
+  let { csrf, actions } = browser.form();
+  const login = actions.find((a) => a.endsWith('/login')) as string;
+  await browser.follow(`${rig.baseUrl}${login}`, console_.redirectUri, {
+    form: { csrf, email: who.email, password: PASSWORD },
+  });
+  ({ csrf, actions } = browser.form());
+  const pending = /name="pending" value="([^"]+)"/.exec(browser.lastPage)?.[1] as string;
+  const totp = actions.find((a) => a.endsWith('/totp')) as string;
+  const back = await browser.follow(`${rig.baseUrl}${totp}`, console_.redirectUri, {
+    form: { csrf, pending, code: await generate({ secret: who.secret }) },
+  });
+  return (await exchange(console_, flow, back)).access_token;
 }
