@@ -11,7 +11,7 @@ export type { Account, AccountKind, NewAccount, StaffMember, StaffRole } from '.
 export { addAccount, findAccountByEmail, grantStaffRole, listStaff, STAFF_ROLES } from './accounts.ts';
 export { type JpkiConfig, jpkiConfig, jpkiOptions, loadJpkiConfig } from './jpki/index.ts';
 export { ACR, ACR_VALUES } from './oidc/assurance.ts';
-export type { Bearer } from './oidc/bearer.ts';
+export { type Bearer, WithdrawnToken } from './oidc/bearer.ts';
 export {
   CLIENT_SCOPES,
   type ClientSummary,

@@ -32,7 +32,7 @@ import {
 } from './oidc/purpose-consent-mypage.ts';
 import { endServiceAccess, residentCaller, signWithProviderKey } from './oidc/resident.ts';
 import { brokerResource } from './oidc/resources.ts';
-import type { Log } from './oidc/revoke.ts';
+import { findWithdrawnToken, type Log, sweepWithdrawnTokens } from './oidc/revoke.ts';
 import {
   MAIL_QUEUE,
   type MailConfig,
@@ -161,6 +161,7 @@ export async function identityPlugin(
       sweepPasskeyChallenges(db),
       sweepLoginThrottle(db),
       sweepAccountTokens(db),
+      sweepWithdrawnTokens(db),
     ]).catch((error) => app.log.warn({ err: error }, 'sweeping expired identity rows failed'));
   }, SWEEP_INTERVAL_MS);
   sweeper.unref();
@@ -198,7 +199,8 @@ export async function identityPlugin(
   });
   const audiences = { broker: brokerResource(options.publicUrl) };
   return {
-    bearer: (request, api) => bearerFor(provider, request, audiences[api], `machi-${api}`),
+    bearer: (request, api) =>
+      bearerFor(provider, request, audiences[api], `machi-${api}`, (value) => findWithdrawnToken(db, value)),
     resident: (request) => residentCaller(provider, options.publicUrl, request),
     account: (accountId) => findAccountById(db, accountId),
     staff: async (request, tenant) => {

@@ -23,6 +23,22 @@ export interface Bearer {
 
 const BEARER = /^Bearer ([\w.~+/-]+=*)$/i;
 
+/**
+ * The refusal of a token that ended with the resident's consent: 401 like any token no longer
+ * valid, naming (to Machi, not to the caller) whose and which service's it was, so that the
+ * attempt goes into the resident's access log.
+ */
+export class WithdrawnToken extends Unauthorized {
+  readonly accountId: string;
+  readonly clientId: string;
+
+  constructor(challenge: string, accountId: string, clientId: string) {
+    super('the token is unknown, expired or revoked', challenge);
+    this.accountId = accountId;
+    this.clientId = clientId;
+  }
+}
+
 /** RFC 6750's answer to a missing or bad token: the problem, and how to authenticate. */
 export function invalidToken(realm: string, detail: string, error?: 'invalid_token'): Unauthorized {
   return new Unauthorized(detail, `Bearer realm="${realm}"${error ? `, error="${error}"` : ''}`);
@@ -78,12 +94,23 @@ export async function bearerFor(
   request: FastifyRequest,
   audience: string,
   realm: string,
+  withdrawnLookup?: (value: string) => Promise<{ accountId: string; clientId: string } | undefined>,
 ): Promise<Bearer | undefined> {
   if (request.headers.authorization === undefined) return undefined;
   const value = bearerValue(request);
   if (!value) throw invalidToken(realm, 'the Authorization header must be "Bearer <token>"');
   const bearer = await findBearer(provider, value);
-  if (!bearer) throw invalidToken(realm, 'the token is unknown, expired or revoked', 'invalid_token');
+  if (!bearer) {
+    const withdrawn = withdrawnLookup ? await withdrawnLookup(value) : undefined;
+    if (withdrawn) {
+      throw new WithdrawnToken(
+        `Bearer realm="${realm}", error="invalid_token"`,
+        withdrawn.accountId,
+        withdrawn.clientId,
+      );
+    }
+    throw invalidToken(realm, 'the token is unknown, expired or revoked', 'invalid_token');
+  }
   if (bearer.audience !== audience) {
     throw invalidToken(
       realm,

@@ -83,6 +83,15 @@ export async function revokeClientAccess(
   accountId: string,
   clientId: string,
 ): Promise<Logouts> {
+  // The access tokens are remembered (hashed) until they expire, so a later use is recognised.
+  await tx.query(
+    `insert into identity.withdrawn_tokens (token_sha256, account_id, client_id, expires_at)
+     select encode(sha256(convert_to(id, 'UTF8')), 'hex'), $1::uuid, $2, coalesce(expires_at, now() + interval '1 day')
+       from identity.oidc_models
+      where model = 'AccessToken' and payload ->> 'accountId' = $1::text and payload ->> 'clientId' = $2
+     on conflict (token_sha256) do nothing`,
+    [accountId, clientId],
+  );
   await tx.query(
     `delete from identity.oidc_models
       where (model <> 'Session' and payload ->> 'accountId' = $1 and payload ->> 'clientId' = $2)
@@ -129,4 +138,24 @@ export async function sendLogouts(provider: Provider, logouts: Logouts, log: Log
       }),
     ),
   );
+}
+
+/** The resident and service of an access token ended by a consent withdrawal; undefined for any other token. */
+export async function findWithdrawnToken(
+  db: Queryable,
+  value: string,
+): Promise<{ accountId: string; clientId: string } | undefined> {
+  const { rows } = await db.query<{ account_id: string; client_id: string }>(
+    `select account_id, client_id from identity.withdrawn_tokens
+      where token_sha256 = encode(sha256(convert_to($1, 'UTF8')), 'hex') and expires_at > now()`,
+    [value],
+  );
+  const row = rows[0];
+  return row ? { accountId: row.account_id, clientId: row.client_id } : undefined;
+}
+
+/** Forgets withdrawn tokens that have expired anyway. */
+export async function sweepWithdrawnTokens(db: Queryable): Promise<number> {
+  const { rowCount } = await db.query('delete from identity.withdrawn_tokens where expires_at < now()');
+  return rowCount;
 }
