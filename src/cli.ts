@@ -45,9 +45,11 @@ import {
   ConfigError,
   configWarnings,
   type Db,
+  deploymentMasterKeys,
   listTenants,
   loadConfig,
   lockDataDir,
+  openDataKeys,
   openSecretBox,
   optionWarnings,
   type PlatformConfig,
@@ -130,7 +132,9 @@ const start: Command = async (args, config) => {
     process.stdout.write(`Applied ${applied.length} database migrations.\n`);
   }
   if (config.demoData && role !== 'worker' && !(await hasAnyTenant(db))) {
-    process.stdout.write(`${formatCredentials(await loadDemo(db, await openSecretBox(config)))}\n`);
+    const box = await openSecretBox(config);
+    const keys = await openDataKeys(db, deploymentMasterKeys(config, box));
+    process.stdout.write(`${formatCredentials(await loadDemo(db, box, keys))}\n`);
   }
   const app =
     role === 'worker'
@@ -301,7 +305,9 @@ const user: Command = async (args, config) => {
 
 const demo: Command = async (_args, config) => {
   const box = await openSecretBox(config);
-  const credentials = await withDb(config, (db) => loadDemo(db, box));
+  const credentials = await withDb(config, async (db) =>
+    loadDemo(db, box, await openDataKeys(db, deploymentMasterKeys(config, box))),
+  );
   process.stdout.write(`${formatCredentials(credentials)}\n`);
   return 0;
 };

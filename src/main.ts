@@ -15,6 +15,7 @@ import {
   brokerMigrations,
   brokerPlugin,
   loadBrokerConfig,
+  WithdrawnAccess,
 } from './broker/index.ts';
 import { checkpointJobHandlers, consentMigrations } from './consent/index.ts';
 import {
@@ -28,10 +29,12 @@ import {
   loadUpstreamConfig,
   type MailConfig,
   type UpstreamConfig,
+  WithdrawnToken,
 } from './identity/index.ts';
 import {
   BadRequest,
   type Db,
+  deploymentMasterKeys,
   type JobHandler,
   loadMigrations,
   loggerOptions,
@@ -39,6 +42,7 @@ import {
   type MigrationSource,
   migrate,
   OutboundPolicy,
+  openDataKeys,
   openDb,
   openSecretBox,
   type PlatformConfig,
@@ -64,7 +68,14 @@ import { residentsRoutes } from './services/residents/index.ts';
  */
 function brokerCallers(identity: IdentityHandle): Authenticate {
   return async (request) => {
-    const bearer = await identity.bearer(request, 'broker');
+    let bearer: Awaited<ReturnType<IdentityHandle['bearer']>>;
+    try {
+      bearer = await identity.bearer(request, 'broker');
+    } catch (error) {
+      if (!(error instanceof WithdrawnToken)) throw error;
+      const name = (await identity.clientNames([error.clientId])).get(error.clientId) ?? error.clientId;
+      throw new WithdrawnAccess(error, { accountId: error.accountId, clientId: error.clientId, name });
+    }
     if (!bearer) return {};
     const home = bearer.clientTenant;
     return {
@@ -126,6 +137,10 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config, db } = options;
+  const box = options.box ?? (await openSecretBox(config));
+  // Before anything starts: a data key whose master key is missing stops the start, naming it, and
+  // data keys another master key wrapped are rewrapped with the current one (a rotation).
+  const keys = await openDataKeys(db, deploymentMasterKeys(config, box));
   const logger: FastifyBaseLogger = pino(
     loggerOptions(config.logLevel),
     options.logStream ?? pino.destination(1),
@@ -190,7 +205,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Capabilities.
   const identity = await identityPlugin(app, {
     db,
-    box: options.box ?? (await openSecretBox(config)),
+    box,
     publicUrl: config.publicUrl,
     production: config.production,
     trustProxy: config.trustProxy,
@@ -199,8 +214,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     upstream: options.upstream ?? loadUpstreamConfig({}),
     mail: options.mail ?? loadMailConfig({}),
   });
-  await app.register(myPageRoutes, { db, identity });
-  await app.register(residentsRoutes, { db, identity });
+  await app.register(myPageRoutes, { db, identity, keys });
+  await app.register(residentsRoutes, { db, identity, keys });
   await brokerPlugin(app, {
     db,
     config: options.broker ?? loadBrokerConfig({}),
@@ -208,6 +223,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     publicUrl: config.publicUrl,
     outbound: new OutboundPolicy(config),
     authenticate: brokerCallers(identity),
+    keys,
   });
 
   // Front end.

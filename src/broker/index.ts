@@ -7,6 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import {
+  type DataKeys,
   type Db,
   type JobHandler,
   type MigrationSource,
@@ -25,7 +26,8 @@ import { registerContextRoutes } from './http/context-routes.ts';
 import { registerDiscoveryRoutes } from './http/discovery-routes.ts';
 import { registerEntityRoutes } from './http/entity-routes.ts';
 import { type Authenticate, authenticateRequests } from './http/scope.ts';
-import { ownEntities } from './resident-data.ts';
+import { logWithdrawnAttempt } from './personal-withdrawn.ts';
+import { importResidentEntities } from './resident-data.ts';
 import { registerSubscriptionRoutes, subscriptionJobHandlers } from './subscriptions/index.ts';
 import { registerTemporalRoutes } from './temporal/index.ts';
 
@@ -34,6 +36,7 @@ export type { BrokerConfig } from './config.ts';
 export { brokerOptions, loadBrokerConfig } from './config.ts';
 export type { ImportResult } from './entities/import.ts';
 export type { Authenticate } from './http/scope.ts';
+export { WithdrawnAccess } from './personal-withdrawn.ts';
 export { eraseResidentEntities, type ResidentEntity, residentEntities } from './resident-data.ts';
 export {
   entityTypeMarks,
@@ -58,20 +61,17 @@ export function entityImporter(
 
 /**
  * Loads a resident's personal entities (an importer moving a municipality's records in, the demo),
- * each then owned by the resident, as if a service had written it for them.
+ * each owned by the resident and sealed where sensitive, as if a service had written it for them.
  */
-export function residentImporter(db: Db, config: Pick<BrokerConfig, 'contextTimeoutMs' | 'contextMaxBytes'>) {
-  const load = entityImporter(db, config);
-  return async (tenant: string, owner: string, bodies: ({ id: string } & Record<string, unknown>)[]) => {
-    const result = await load(tenant, bodies);
-    await ownEntities(
-      db,
-      tenant,
-      owner,
-      bodies.map((b) => b.id),
-    );
-    return result;
-  };
+export function residentImporter(
+  db: Db,
+  keys: DataKeys,
+  config: Pick<BrokerConfig, 'contextTimeoutMs' | 'contextMaxBytes'>,
+  outbound = new OutboundPolicy({ outboundPrivate: 'deny', outboundAllow: [] }),
+) {
+  const contexts = contextResolver(db, config, outbound);
+  return (tenant: string, owner: string, bodies: unknown[]) =>
+    importResidentEntities(db, keys, contexts, { tenant, owner, bodies });
 }
 
 export const brokerMigrations: MigrationSource = {
@@ -121,6 +121,8 @@ export interface BrokerPluginOptions {
   outbound: OutboundPolicy;
   /** Names the caller from its bearer token (identity's verification); without it all are anonymous. */
   authenticate?: Authenticate;
+  /** The tenants' data keys: sensitive attributes of personal entities are stored sealed with them. */
+  keys: DataKeys;
 }
 
 export async function brokerPlugin(app: FastifyInstance, options: BrokerPluginOptions): Promise<void> {
@@ -134,8 +136,16 @@ export async function brokerPlugin(app: FastifyInstance, options: BrokerPluginOp
       scope.getDefaultJsonParser('error', 'error'),
     );
     scope.setErrorHandler(problemHandler(options.bodyLimit, translate, errorMediaType));
-    authenticateRequests(scope, options.authenticate);
-    registerEntityRoutes(scope, { db: options.db, config: options.config, contexts, cache });
+    authenticateRequests(scope, options.authenticate, (request, withdrawn) =>
+      logWithdrawnAttempt(options.db, options.config, request, withdrawn),
+    );
+    registerEntityRoutes(scope, {
+      db: options.db,
+      config: options.config,
+      contexts,
+      cache,
+      keys: options.keys,
+    });
     registerSubscriptionRoutes(scope, {
       db: options.db,
       config: options.config,
@@ -144,7 +154,7 @@ export async function brokerPlugin(app: FastifyInstance, options: BrokerPluginOp
     });
     registerTemporalRoutes(scope, { db: options.db, config: options.config, contexts });
     registerAttributeRoutes(scope, { db: options.db, config: options.config, contexts });
-    registerBatchRoutes(scope, { db: options.db, config: options.config, contexts });
+    registerBatchRoutes(scope, { db: options.db, config: options.config, contexts, keys: options.keys });
     registerDiscoveryRoutes(scope, { db: options.db, config: options.config, contexts });
     registerContextRoutes(scope, {
       db: options.db,

@@ -7,13 +7,15 @@
  * attribute's category whether that attribute is shown. Nothing here decides alone, and no allow is
  * kept beyond the request. A service acting as itself reaches, in queries only, the entities of the
  * residents who allow it (personal-service.ts). Everything else (staff, other routes) still finds
- * no personal entity at all (authorise.ts).
+ * no personal entity at all (authorise.ts). Attributes of a sensitive category are written sealed
+ * and opened only once a view here shows them (sealed.ts).
  */
 import { type AccessEntry, appendAccessMany, categoriesOf, decide } from '../consent/index.ts';
 import { ConsentRequired, type Queryable } from '../platform/index.ts';
 import type { StoredEntity } from './entities/model.ts';
 import { type AccessScope, checkEntity } from './http/scope.ts';
 import { type Reach, serviceActing, serviceCondition, serviceHide } from './personal-service.ts';
+import { openAttributes, sealerFor } from './sealed.ts';
 
 /** Who a personal read or write is for: the service, the resident it acts for, the purpose. */
 interface Acting {
@@ -179,7 +181,23 @@ export async function personalRead(
   await appendAccessMany(tx, scope.tenant, [
     accessEntry(acting, owner, [entity.id], categories, 'read', visible),
   ]);
-  return shown;
+  return shown && (await openShown(tx, scope, [shown]))[0];
+}
+
+/**
+ * Personal entities as the views left them, their sealed attributes opened: what is left is what
+ * the caller may see. Only personal entities are opened: a type no longer marked personal keeps
+ * its sealed values sealed for everyone.
+ */
+async function openShown(
+  tx: Queryable,
+  scope: AccessScope,
+  entities: StoredEntity[],
+): Promise<StoredEntity[]> {
+  const personal = entities.filter((e) => personalTypes(scope, e.types).length > 0);
+  const opened = await openAttributes(tx, scope.keys, scope.tenant, personal);
+  const byEntity = new Map(personal.map((e, i) => [e, opened[i] as StoredEntity]));
+  return entities.map((e) => byEntity.get(e) ?? e);
 }
 
 /** The entity with only the attributes every one of its personal types' views shows. */
@@ -192,8 +210,9 @@ export function hideAttributes(entity: StoredEntity, views: readonly PersonalVie
 
 /**
  * Checks a new personal entity before it is written for the acting resident, and records it as
- * theirs once written (`write` inserts the entity). A refusal by the policy decision point is
- * logged and returned, not thrown, so that its log line commits with the transaction.
+ * theirs once written (`write` inserts the entity, stored as `seal` makes it: its attributes of a
+ * sensitive category sealed). A refusal by the policy decision point is logged and returned, not
+ * thrown, so that its log line commits with the transaction.
  * @returns ConsentRequired naming what no consent covers (never anything about other residents)
  * @throws ConsentRequired when the caller may not act for a resident at all
  */
@@ -201,7 +220,7 @@ export async function createPersonal(
   tx: Queryable,
   scope: AccessScope,
   entity: StoredEntity,
-  write: () => Promise<void>,
+  write: (seal: (stored: StoredEntity) => StoredEntity) => Promise<void>,
 ): Promise<ConsentRequired | undefined> {
   const acting = actingFor(scope);
   if (!acting) {
@@ -228,7 +247,7 @@ export async function createPersonal(
       );
     }
   }
-  await write();
+  await write(await sealerFor(tx, scope.keys, scope.tenant, personalTypes(scope, entity.types), attrs));
   await tx.query('insert into broker.entity_owners (tenant_id, entity_id, owner) values ($1, $2, $3)', [
     scope.tenant,
     entity.id,
@@ -299,7 +318,7 @@ export async function hidePersonalAttributes(
   const acting = actingFor(scope);
   if (!acting) {
     const service = serviceActing(scope);
-    return service ? serviceHide(tx, scope, service, entities, reach) : entities;
+    return service ? openShown(tx, scope, await serviceHide(tx, scope, service, entities, reach)) : entities;
   }
   const log: AccessEntry[] = [];
   const shown = await Promise.all(
@@ -319,5 +338,5 @@ export async function hidePersonalAttributes(
   );
   // One log line per entity read, all in the query's transaction: no answer without its record.
   await appendAccessMany(tx, scope.tenant, log);
-  return shown;
+  return openShown(tx, scope, shown);
 }

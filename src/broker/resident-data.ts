@@ -4,10 +4,13 @@
  * resident themselves, through My Page, never for a service: a service reaches these entities only
  * through personal.ts under the resident's consent.
  */
-import { Conflict, type Db, type Queryable } from '../platform/index.ts';
+import { Conflict, type DataKeys, type Db, type Queryable } from '../platform/index.ts';
+import type { ContextResolver } from './context/json-ld.ts';
 import type { StoredEntity } from './entities/model.ts';
+import { parseEntity } from './entities/parse-entity.ts';
 import { renderEntity } from './entities/render-entity.ts';
-import { lockEntities, removeEntity } from './entities/store.ts';
+import { insertEntity, lockEntities, removeEntity } from './entities/store.ts';
+import { openAttributes, sealerFor } from './sealed.ts';
 import { removeHistory } from './temporal/history-store.ts';
 import { coreContext } from './type-access.ts';
 
@@ -29,9 +32,10 @@ async function ownedIds(tx: Queryable, owner: string): Promise<string[]> {
   return rows.map((r) => r.entity_id);
 }
 
-async function owned(tx: Queryable, owner: string): Promise<StoredEntity[]> {
+/** The resident's entities, sealed values opened: the resident sees all of their own data. */
+async function owned(tx: Queryable, keys: DataKeys, tenant: string, owner: string): Promise<StoredEntity[]> {
   const entities = await lockEntities(tx, await ownedIds(tx, owner));
-  return [...entities.values()];
+  return openAttributes(tx, keys, tenant, [...entities.values()]);
 }
 
 async function describe(entities: StoredEntity[]): Promise<ResidentEntity[]> {
@@ -45,8 +49,13 @@ async function describe(entities: StoredEntity[]): Promise<ResidentEntity[]> {
 }
 
 /** The resident's personal entities in the tenant. */
-export function residentEntities(db: Db, tenant: string, owner: string): Promise<ResidentEntity[]> {
-  return db.withTenant(tenant, async (tx) => describe(await owned(tx, owner)));
+export function residentEntities(
+  db: Db,
+  keys: DataKeys,
+  tenant: string,
+  owner: string,
+): Promise<ResidentEntity[]> {
+  return db.withTenant(tenant, async (tx) => describe(await owned(tx, keys, tenant, owner)));
 }
 
 /**
@@ -55,12 +64,13 @@ export function residentEntities(db: Db, tenant: string, owner: string): Promise
  */
 export function eraseResidentEntities(
   db: Db,
+  keys: DataKeys,
   tenant: string,
   owner: string,
   keep: (entity: ResidentEntity) => boolean,
 ): Promise<{ erased: string[]; kept: ResidentEntity[] }> {
   return db.withTenant(tenant, async (tx) => {
-    const entities = await describe(await owned(tx, owner));
+    const entities = await describe(await owned(tx, keys, tenant, owner));
     const erased: string[] = [];
     const kept: ResidentEntity[] = [];
     for (const entity of entities) {
@@ -77,24 +87,29 @@ export function eraseResidentEntities(
 }
 
 /**
- * Makes the resident the owner of entities already in the tenant's store (an importer loading a
- * resident's records). An entity owned by another resident stays theirs, and the call fails.
- * @throws Conflict for an entity that belongs to another resident
+ * Loads a resident's personal entities (an importer moving a municipality's records in, the demo):
+ * each is created as the resident's, its sensitive attributes sealed like a service's write, all in
+ * one transaction.
+ * @throws AlreadyExists for an id the tenant has already
  */
-export function ownEntities(db: Db, tenant: string, owner: string, ids: readonly string[]): Promise<void> {
-  return db.withTenant(tenant, async (tx) => {
-    await tx.query(
-      `insert into broker.entity_owners (tenant_id, entity_id, owner)
-       select $1, id, $2 from unnest($3::text[]) as id
-       on conflict (tenant_id, entity_id) do nothing`,
-      [tenant, owner, ids],
-    );
-    const { rows } = await tx.query<{ entity_id: string }>(
-      'select entity_id from broker.entity_owners where entity_id = any($1::text[]) and owner <> $2',
-      [ids, owner],
-    );
-    if (rows.length > 0) {
-      throw new Conflict(`${rows.map((r) => r.entity_id).join(', ')} belongs to another resident`);
+export async function importResidentEntities(
+  db: Db,
+  keys: DataKeys,
+  contexts: ContextResolver,
+  input: { tenant: string; owner: string; bodies: unknown[] },
+): Promise<number> {
+  const ctx = await contexts.resolve([]);
+  const entities = input.bodies.map((body) => parseEntity(body, ctx));
+  await db.withTenant(input.tenant, async (tx) => {
+    for (const entity of entities) {
+      const seal = await sealerFor(tx, keys, input.tenant, entity.types, Object.keys(entity.attrs));
+      await insertEntity(tx, input.tenant, seal(entity));
+      await tx.query('insert into broker.entity_owners (tenant_id, entity_id, owner) values ($1, $2, $3)', [
+        input.tenant,
+        entity.id,
+        input.owner,
+      ]);
     }
   });
+  return entities.length;
 }

@@ -20,6 +20,7 @@ import {
   addTenant,
   addTenantAliases,
   codeOfAlias,
+  type DataKeys,
   type Db,
   findTenant,
   type NewTenant,
@@ -83,7 +84,7 @@ export async function hasAnyTenant(db: Db): Promise<boolean> {
  * secret box, as in tests that never log staff in, they get none). Returns the credentials, to be
  * shown once.
  */
-export async function loadDemo(db: Db, box?: SecretBox): Promise<DemoCredential[]> {
+export async function loadDemo(db: Db, box?: SecretBox, keys?: DataKeys): Promise<DemoCredential[]> {
   for (const tenant of DEMO_TENANTS) {
     if (!(await findTenant(db, tenant.code))) {
       await addTenant(db, tenant);
@@ -121,9 +122,9 @@ export async function loadDemo(db: Db, box?: SecretBox): Promise<DemoCredential[
       if (box) ({ secret: totpSecret } = await issueTotp(db, box, account.id, person.email));
     }
     credentials.push({ ...person, password, ...(totpSecret ? { totpSecret } : {}) });
-    if (person === DEMO_PEOPLE[0] && box) {
+    if (person === DEMO_PEOPLE[0] && box && keys) {
       await markEntityTypes(db, person.tenant, { personal: ['VaccinationRecord'] });
-      await loadDemoPersonalData(db, box, account.id);
+      await loadDemoPersonalData(db, box, keys, account.id);
     }
   }
   await loadDemoOpenData(db);

@@ -13,14 +13,19 @@ import {
   mapCategory,
 } from '../consent/index.ts';
 import { consentAsResident, listClients, registerClient } from '../identity/index.ts';
-import type { Db, SecretBox } from '../platform/index.ts';
+import type { DataKeys, Db, SecretBox } from '../platform/index.ts';
 
 const SENDAI = '041009';
 const CLINIC = '仙台こどもオンライン診療（デモ）';
 const RECORD = 'urn:ngsi-ld:VaccinationRecord:demo-aoba-child-1';
 
 /** Loads the demo's personal data for the resident, once (a reload finds the service and stops). */
-export async function loadDemoPersonalData(db: Db, box: SecretBox, residentId: string): Promise<void> {
+export async function loadDemoPersonalData(
+  db: Db,
+  box: SecretBox,
+  keys: DataKeys,
+  residentId: string,
+): Promise<void> {
   if ((await listClients(db, SENDAI)).some((c) => c.name === CLINIC)) return;
   const { clientId } = await registerClient(db, box, {
     tenantCode: SENDAI,
@@ -60,15 +65,19 @@ export async function loadDemoPersonalData(db: Db, box: SecretBox, residentId: s
       ],
     });
   });
-  await residentImporter(db, { contextTimeoutMs: 5000, contextMaxBytes: 1024 * 1024 })(SENDAI, residentId, [
-    {
-      id: RECORD,
-      type: 'VaccinationRecord',
-      vaccine: { type: 'Property', value: 'BCG' },
-      dose: { type: 'Property', value: 1 },
-      vaccinatedOn: { type: 'Property', value: { '@type': 'Date', '@value': '2026-05-12' } },
-    },
-  ]);
+  await residentImporter(db, keys, { contextTimeoutMs: 5000, contextMaxBytes: 1024 * 1024 })(
+    SENDAI,
+    residentId,
+    [
+      {
+        id: RECORD,
+        type: 'VaccinationRecord',
+        vaccine: { type: 'Property', value: 'BCG' },
+        dose: { type: 'Property', value: 1 },
+        vaccinatedOn: { type: 'Property', value: { '@type': 'Date', '@value': '2026-05-12' } },
+      },
+    ],
+  );
   await consentAsResident(db, box, { accountId: residentId, clientId, keys: ['vaccination:telemedicine'] });
   await db.withTenant(SENDAI, (tx) =>
     appendAccess(tx, SENDAI, {

@@ -31,6 +31,8 @@ export interface PlatformConfig {
   outboundAllow: OutboundRule[];
   /** The master key that seals secrets at rest (secret-box.ts); unset: kept in DATA_DIR (embedded only). */
   secretKey: Buffer | undefined;
+  /** Master keys wrapping the tenants' data keys (envelope.ts), newest first; empty: derived from secretKey. */
+  dataMasterKeys: Buffer[];
 }
 
 /** One setting of a capability: its environment variable, what it means, its default and its parser. */
@@ -266,6 +268,25 @@ export const platformOptions = [
         throw new BadValue((error as Error).message);
       }
     },
+  },
+  {
+    env: 'MACHI_DATA_MASTER_KEYS',
+    key: 'dataMasterKeys',
+    description:
+      "Master keys wrapping each municipality's data key, which encrypts 要配慮個人情報 at rest: comma-separated, newest first, each 32 random bytes, base64. The first wraps; the others, and the key derived from MACHI_SECRET_KEY, still unwrap. Empty: the key derived from MACHI_SECRET_KEY wraps. To rotate, put a new key first and restart: data keys are rewrapped at start",
+    default: '',
+    parse: (raw) =>
+      raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .map((key, i) => {
+          try {
+            return parseMasterKey(key);
+          } catch (error) {
+            throw new BadValue(`key ${i + 1}: ${(error as Error).message}`);
+          }
+        }),
   },
 ] as const satisfies readonly Option<keyof PlatformConfig>[];
 

@@ -9,6 +9,7 @@ import type { MigrationSource } from './migrations.ts';
 export * from './config.ts';
 export { lockDataDir } from './data-dir.ts';
 export * from './db.ts';
+export * from './envelope.ts';
 export * from './errors.ts';
 export { escapeHtml } from './html.ts';
 export { registerHealth } from './http/health.ts';

@@ -17,21 +17,9 @@ import {
   verifyAccessLog,
   withdrawConsent,
 } from '../../src/consent/index.ts';
-import { brokerResource } from '../../src/identity/index.ts';
-import {
-  addResident,
-  Browser,
-  consentIfAsked,
-  exchange,
-  type IdentityRig,
-  loginAndConsent,
-  type Rp,
-  relyingParty,
-  startFlow,
-  startIdentityRig,
-} from '../identity/rig.ts';
+import { addResident, type IdentityRig, type Rp, relyingParty, startIdentityRig } from '../identity/rig.ts';
+import { consentItem, type PersonalBroker, personalBroker, SENDAI } from './broker-helpers.ts';
 
-const SENDAI = '041009';
 const RECORD = 'urn:ngsi-ld:VaccinationRecord:child-1';
 
 describe('personal entities in the broker under consent', () => {
@@ -41,44 +29,8 @@ describe('personal entities in the broker under consent', () => {
   let parent: { id: string; email: string };
   let other: { id: string; email: string };
 
-  const browsers = new Map<string, Browser>();
-
-  /**
-   * A token for the broker that `rp` got while acting for the resident, who ticked `items` on the
-   * consent screen (`category:purpose`). The resident's browser is kept: a later grant is a new
-   * authorization with prompt=consent, answered without logging in again.
-   */
-  const tokenFor = async (rp: Rp, resident: { email: string }, items: string[] = []) => {
-    const known = browsers.get(resident.email);
-    const browser = known ?? new Browser();
-    browsers.set(resident.email, browser);
-    const flow = await startFlow(rp, {
-      resource: brokerResource(rig.baseUrl),
-      scope: 'openid ngsi-ld',
-      ...(known ? { prompt: 'consent' } : {}),
-    });
-    const at = await browser.follow(flow.authorizationUrl, rp.redirectUri);
-    const back = known
-      ? await consentIfAsked(browser, rig.baseUrl, rp, at, items)
-      : await loginAndConsent(browser, rig.baseUrl, rp, resident.email, undefined, items);
-    return (await exchange(rp, flow, back)).access_token;
-  };
-
-  const call = (
-    token: string,
-    path: string,
-    init: { method?: string; body?: unknown; purpose?: string } = {},
-  ) =>
-    fetch(`${rig.baseUrl}/ngsi-ld/v1/${path}`, {
-      method: init.method ?? 'GET',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'ngsild-tenant': SENDAI,
-        ...(init.purpose ? { 'machi-purpose': init.purpose } : {}),
-        ...(init.body ? { 'content-type': 'application/json' } : {}),
-      },
-      body: init.body ? JSON.stringify(init.body) : undefined,
-    });
+  let tokenFor: PersonalBroker['tokenFor'];
+  let call: PersonalBroker['call'];
 
   const record = {
     id: RECORD,
@@ -92,6 +44,7 @@ describe('personal entities in the broker under consent', () => {
 
   before(async () => {
     rig = await startIdentityRig();
+    ({ tokenFor, call } = personalBroker(rig));
     const db = rig.testDb.db;
     handbook = await relyingParty(rig, {
       redirectUri: 'http://127.0.0.1:9/handbook/callback',
@@ -115,14 +68,7 @@ describe('personal entities in the broker under consent', () => {
         attribute: 'clinicNote',
         category: 'health',
       });
-      const item = (category: string, purpose: string, actions: ('read' | 'write')[]) => ({
-        category,
-        purpose,
-        retention: 'P1Y',
-        thirdParty: false,
-        actions,
-        legalBasis: 'consent' as const,
-      });
+      const item = consentItem;
       await declareServiceRequest(tx, SENDAI, {
         clientId: handbook.clientId,
         controller: '母子手帳アプリ株式会社',

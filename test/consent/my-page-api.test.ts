@@ -260,6 +260,20 @@ describe('My Page API: consents, data tracker and the rights of 個人情報保�
     assert.deepEqual(withdrawn, { withdrawn: [id], services: [clinic.clientId] });
     const read = await broker(clinicToken, `entities/${RECORD}`, { purpose: 'telemedicine' });
     assert.equal(read.status, 401, 'the grant and its tokens went with the consent');
+    assert.match(read.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
+    const { entries } = (await json('/access-log')) as { entries: Json[] };
+    assert.match(
+      String(entries[0]?.text),
+      /仙台こどもオンライン診療 が 予防接種記録 を 閲覧しようとしましたが、お断りしました（目的: 医療相談）$/,
+      'the attempt with the withdrawn token is in the tracker',
+    );
+    const unrelated = await broker(clinicToken, 'entities?type=Shelter', { purpose: 'telemedicine' });
+    assert.equal(unrelated.status, 401);
+    assert.equal(
+      ((await json('/access-log')) as { entries: Json[] }).entries.length,
+      entries.length,
+      'only uses of my data are logged',
+    );
     const after_ = (await json('/consents')) as { consents: Json[] };
     assert.equal(after_.consents.find((c) => c.id === id)?.state, 'withdrawn');
     // Logging in to the clinic again asks again, and without a tick it still reads nothing.

@@ -56,14 +56,18 @@ describe('staff access to personal data: a role and a stated purpose, decided by
       });
     });
     resident = await addResident(rig, '青葉 花子');
-    await residentImporter(db, { contextTimeoutMs: 5000, contextMaxBytes: 1 << 20 })(SENDAI, resident.id, [
-      {
-        id: RECORD,
-        type: 'VaccinationRecord',
-        vaccine: { type: 'Property', value: 'BCG' },
-        guardianPhone: { type: 'Property', value: '022-000-0000' },
-      },
-    ]);
+    await residentImporter(db, rig.keys, { contextTimeoutMs: 5000, contextMaxBytes: 1 << 20 })(
+      SENDAI,
+      resident.id,
+      [
+        {
+          id: RECORD,
+          type: 'VaccinationRecord',
+          vaccine: { type: 'Property', value: 'BCG' },
+          guardianPhone: { type: 'Property', value: '022-000-0000' },
+        },
+      ],
+    );
     officer = await consoleToken(rig, SENDAI, await addStaffMember(rig, [[SENDAI, 'health-officer']]));
     admin = await consoleToken(rig, SENDAI, await addStaffMember(rig, [[SENDAI, 'admin']]));
   });

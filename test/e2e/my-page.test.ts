@@ -84,9 +84,11 @@ describe('My Page in Chromium: consent, the data tracker and withdrawal', browse
     });
     parent = await addResident(rig, '青葉 花子');
     // The child's record, as the handbook app wrote it for the parent.
-    await residentImporter(db, { contextTimeoutMs: 5000, contextMaxBytes: 1 << 20 })(SENDAI, parent.id, [
-      { id: RECORD, type: 'VaccinationRecord', vaccine: { type: 'Property', value: 'BCG' } },
-    ]);
+    await residentImporter(db, rig.keys, { contextTimeoutMs: 5000, contextMaxBytes: 1 << 20 })(
+      SENDAI,
+      parent.id,
+      [{ id: RECORD, type: 'VaccinationRecord', vaccine: { type: 'Property', value: 'BCG' } }],
+    );
     browser = await launchChromium();
     context = await browser.newContext(phone);
     page = await context.newPage();
@@ -175,6 +177,19 @@ describe('My Page in Chromium: consent, the data tracker and withdrawal', browse
       log.filter((r) => r.decision === 'allow').length,
       1,
       'nothing was read after the withdrawal',
+    );
+    assert.deepEqual(
+      [log[0]?.decision, log[0]?.reason],
+      ['deny', 'consent-withdrawn'],
+      'the attempt is logged',
+    );
+    // The parent sees the refused attempt on My Page.
+    await page.reload();
+    const refused = page.locator('.tracker__entry--deny').first();
+    await refused.waitFor();
+    assert.match(
+      (await refused.textContent()) ?? '',
+      new RegExp(`${CLINIC} が 予防接種記録 を 閲覧しようとしましたが、お断りしました`),
     );
     await screenshot(page, 'my-page-withdrawn-ja');
   });

@@ -20,7 +20,14 @@ import {
   type UpstreamConfig,
 } from '../../src/identity/index.ts';
 import { buildApp } from '../../src/main.ts';
-import { addTenant, openSecretBox, type SecretBox } from '../../src/platform/index.ts';
+import {
+  addTenant,
+  type DataKeys,
+  deploymentMasterKeys,
+  openDataKeys,
+  openSecretBox,
+  type SecretBox,
+} from '../../src/platform/index.ts';
 import { createTestDb, type TestDb, testConfig } from '../helpers/db.ts';
 import { freePort } from '../helpers/machi.ts';
 
@@ -32,6 +39,8 @@ export interface IdentityRig {
   app: FastifyInstance;
   testDb: TestDb;
   box: SecretBox;
+  /** The tenants' data keys, as the app has them (for importing residents' sensitive data). */
+  keys: DataKeys;
   /** Stops the app and starts a new one on the same database and port, as a restart would. */
   restart(): Promise<void>;
   close(): Promise<void>;
@@ -54,6 +63,7 @@ export async function startIdentityRig(
   const baseUrl = `http://${options.host ?? '127.0.0.1'}:${port}`;
   const config = testConfig({ PORT: String(port), PUBLIC_URL: baseUrl, ...overrides });
   const box = await openSecretBox(config);
+  const keys = await openDataKeys(testDb.db, deploymentMasterKeys(config, box));
   const start = async () => {
     const app = await buildApp({
       config,
@@ -72,9 +82,11 @@ export async function startIdentityRig(
     app: await start(),
     testDb,
     box,
+    keys,
     async restart() {
       await rig.app.close();
       rig.app = await start();
+      await settleConnections(baseUrl);
     },
     async close() {
       await rig.app.close();
@@ -82,6 +94,22 @@ export async function startIdentityRig(
     },
   };
   return rig;
+}
+
+/**
+ * After a restart on the same port, fetch's pool may still hold keep-alive sockets the old server
+ * closed; a request on one fails with "fetch failed". Probing until a request gets through uses
+ * those sockets up, so the test's own requests go to the new server.
+ */
+export async function settleConnections(baseUrl: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await (await fetch(`${baseUrl}/healthz`)).arrayBuffer();
+      return;
+    } catch (error) {
+      if (attempt >= 10) throw error;
+    }
+  }
 }
 
 let residents = 0;

@@ -43,6 +43,11 @@ export interface Instance {
   createdAt?: string;
   modifiedAt?: string;
   sub?: AttributeMap;
+  /**
+   * Set on an instance stored sealed (broker/sealed.ts): everything but its type, datasetId,
+   * observedAt, createdAt and modifiedAt, encrypted with the tenant's data key.
+   */
+  sealed?: string;
 }
 
 /** Expanded attribute IRI → instances. */

@@ -76,9 +76,18 @@ export function deletion(tenant: string, before: StoredEntity, at: string): Enti
   return { tenant, kind: 'delete', before, attributes: Object.keys(before.attrs), at };
 }
 
-/** @throws AlreadyExists when the tenant has an entity with this id */
-export async function insertEntity(tx: Queryable, tenant: string, entity: StoredEntity): Promise<void> {
-  const written = await writeChanges(tx, [creation(tenant, entity, new Date().toISOString())]);
+/**
+ * Writes a new entity, stored as `stored` makes it once stamped (personal entities: sealed).
+ * @throws AlreadyExists when the tenant has an entity with this id
+ */
+export async function insertEntity(
+  tx: Queryable,
+  tenant: string,
+  entity: StoredEntity,
+  stored: (stamped: StoredEntity) => StoredEntity = (stamped) => stamped,
+): Promise<void> {
+  const change = creation(tenant, entity, new Date().toISOString());
+  const written = await writeChanges(tx, [{ ...change, after: stored(entity) }]);
   if (!written.has(entity.id)) {
     throw new AlreadyExists(`an entity with id ${entity.id} exists already`);
   }

@@ -3,17 +3,12 @@
  * §5.7.1, §5.6.18, §5.6.17, §5.6.6, §5.7.2). Each handler reads as: parse → authorise → act in the tenant's transaction → present.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Queryable } from '../../platform/index.ts';
 import { readFragment } from '../entities/fragment.ts';
+import type { StoredEntity } from '../entities/model.ts';
 import { assertUri, parseEntity } from '../entities/parse-entity.ts';
 import { renderEntity } from '../entities/render-entity.ts';
-import {
-  findEntity,
-  insertEntity,
-  modifyEntity,
-  queryEntities,
-  removeEntity,
-  selectorsClause,
-} from '../entities/store.ts';
+import { findEntity, insertEntity, modifyEntity, queryEntities, removeEntity } from '../entities/store.ts';
 import { mergeEntity, replaceEntity } from '../entities/update-entity.ts';
 import { InvalidRequest, ResourceNotFound } from '../errors.ts';
 import {
@@ -23,14 +18,15 @@ import {
   personalCondition,
   personalRead,
   personalTypes,
+  type QueryDecisions,
 } from '../personal.ts';
-import { compileGeoQuery, type GeoQuery, parseGeoQuery } from '../query/geo-query.ts';
+import { type Page, queryWithSealedFilters, sealedFilters } from '../personal-query.ts';
+import { type EntityQuery, queryConditions } from '../query/entity-query.ts';
+import { type GeoQuery, parseGeoQuery } from '../query/geo-query.ts';
 import type { QExpr } from '../query/q-ast.ts';
 import { parseQ } from '../query/q-parser.ts';
-import { compileQ } from '../query/q-sql.ts';
-import { compileScopeQ, parseScopeQ } from '../query/scope-q.ts';
 import { SqlParams } from '../query/sql-params.ts';
-import { compileTypeExpr, parseTypeSelection, type TypeExpr } from '../query/type-expr.ts';
+import { parseTypeSelection } from '../query/type-expr.ts';
 import { type MediaType, negotiate } from './negotiate.ts';
 import { nonEmptyListParam, pageOptions, type QueryParams, renderOptions } from './query-options.ts';
 import { sendEntities } from './respond.ts';
@@ -52,7 +48,7 @@ export function registerEntityRoutes(app: FastifyInstance, broker: BrokerContext
     const entity = parseEntity(request.body, scope.ctx);
     if (personalTypes(scope, entity.types).length > 0) {
       const refused = await broker.db.withTenant(scope.tenant, (tx) =>
-        createPersonal(tx, scope, entity, () => insertEntity(tx, scope.tenant, entity)),
+        createPersonal(tx, scope, entity, (seal) => insertEntity(tx, scope.tenant, entity, seal)),
       );
       if (refused) throw refused;
     } else {
@@ -159,20 +155,7 @@ export function registerEntityRoutes(app: FastifyInstance, broker: BrokerContext
   });
 }
 
-/** What a query asks for: from GET /entities parameters, or a POST Query body (§5.7.2, §5.2.23). */
-export interface EntityQuery {
-  types?: string[];
-  /** A type selection (§4.17), expanded; a plain list compiles to the same indexable test as `types`. */
-  typeExpr?: TypeExpr | undefined;
-  ids?: string[];
-  idPattern?: string | undefined;
-  /** Entity selectors of a Query body, any of which an entity must match. */
-  selectors?: { types?: string[]; typeExpr?: TypeExpr; id?: string; idPattern?: string }[];
-  q?: string | undefined;
-  /** A scope query (§4.19). */
-  scopeQ?: string | undefined;
-  geo?: GeoQuery | undefined;
-}
+export type { EntityQuery } from '../query/entity-query.ts';
 
 /** Runs a query and answers with the page of entities, rendered as `params` ask (format, attrs, paging). */
 export async function answerQuery(
@@ -185,24 +168,10 @@ export async function answerQuery(
 ): Promise<FastifyReply> {
   const options = renderOptions(params, scope.ctx);
   const page = pageOptions(params, broker.config.maxLimit);
-  const sql = new SqlParams();
-  const where: string[] = [];
-  const expand = scope.ctx.expand;
-  if (query.typeExpr) where.push(compileTypeExpr(query.typeExpr, sql));
-  if (query.scopeQ !== undefined) where.push(compileScopeQ(parseScopeQ(query.scopeQ), sql));
   const q = query.q === undefined ? undefined : parseQ(query.q);
-  if (q) where.push(compileQ(q, { params: sql, expand }));
-  if (query.geo) where.push(compileGeoQuery(query.geo, { params: sql, expand }));
-  if (query.selectors?.length) where.push(selectorsClause(query.selectors, sql));
-  const { types, ids, idPattern } = query;
   const decisions = newQueryDecisions();
   const result = await broker.db.withTenant(scope.tenant, async (tx) => {
-    const add = (value: unknown) => sql.add(value);
-    const readable = readableWhere(scope, add);
-    const filters = filterAttributes(q, query.geo, expand);
-    const personal = readable && (await personalCondition(tx, scope, filters, add, decisions));
-    if (readable) where.push(personal ? `(${readable} or ${personal})` : readable);
-    const found = await queryEntities(tx, { types, ids, idPattern, where, params: sql }, page);
+    const found = await findEntities(tx, scope, query, q, page, decisions);
     return { ...found, entities: await hidePersonalAttributes(tx, scope, found.entities, decisions) };
   });
   if (result.total !== undefined) {
@@ -210,6 +179,36 @@ export async function answerQuery(
   }
   const entities = result.entities.map((e) => renderEntity(e, scope.ctx, options));
   return sendEntities(reply, media, scope.ctx, entities, params.geoproperty);
+}
+
+/**
+ * One page of the entities a query matches and the caller may reach (personal ones not yet
+ * hidden), and the total when asked. A filter on a sealed attribute of personal entities the caller
+ * reaches is evaluated by personal-query.ts; everything else by the database alone.
+ */
+async function findEntities(
+  tx: Queryable,
+  scope: RequestScope,
+  query: EntityQuery,
+  q: QExpr | undefined,
+  page: Page,
+  decisions: QueryDecisions,
+): Promise<{ entities: StoredEntity[]; total?: number }> {
+  const expand = scope.ctx.expand;
+  const sql = new SqlParams();
+  const where = queryConditions(query, q, expand, sql);
+  const add = (value: unknown) => sql.add(value);
+  const readable = readableWhere(scope, add);
+  const filters = filterAttributes(q, query.geo, expand);
+  const personal = readable && (await personalCondition(tx, scope, filters, add, decisions));
+  if (personal && filters.length > 0) {
+    const input = { query, q, filters, expand };
+    const sealed = await sealedFilters(tx, scope, input);
+    if (sealed.size > 0) return queryWithSealedFilters(tx, scope, { ...input, sealed, page, decisions });
+  }
+  if (readable) where.push(personal ? `(${readable} or ${personal})` : readable);
+  const { types, ids, idPattern } = query;
+  return queryEntities(tx, { types, ids, idPattern, where, params: sql }, page);
 }
 
 /** The attributes a query filters on (q paths, the geo-query's geoproperty), expanded. */

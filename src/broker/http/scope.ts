@@ -5,7 +5,7 @@
  */
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Db, Queryable } from '../../platform/index.ts';
+import type { DataKeys, Db, Queryable } from '../../platform/index.ts';
 import {
   type AccessPolicy,
   authorise,
@@ -22,6 +22,7 @@ import type { EntityCache } from '../entities/cache.ts';
 import type { StoredEntity } from '../entities/model.ts';
 import { findEntity } from '../entities/store.ts';
 import { InvalidRequest } from '../errors.ts';
+import { type Withdrawn, WithdrawnAccess } from '../personal-withdrawn.ts';
 import { resolveTenant } from '../tenant.ts';
 import { typeRules } from '../type-access.ts';
 import { requestContext } from './negotiate.ts';
@@ -32,6 +33,8 @@ export interface BrokerContext {
   contexts: ContextResolver;
   /** Entities read by id, kept in memory (entity routes only). */
   cache?: EntityCache;
+  /** The tenants' data keys, which seal and open sensitive attributes of personal entities. */
+  keys?: DataKeys;
 }
 
 /** Who acts on which tenant, under which policy: enough to judge any entity. */
@@ -41,6 +44,8 @@ export interface AccessScope {
   policy: AccessPolicy;
   /** Why the caller uses the data (`Machi-Purpose`, a purpose of the tenant's catalogue): personal data needs it. */
   purpose?: string | undefined;
+  /** The data keys that seal and open sensitive attributes (sealed.ts); personal entities need them. */
+  keys?: DataKeys | undefined;
 }
 
 const PURPOSE = /^[a-z][a-z0-9-]{0,62}$/;
@@ -62,7 +67,10 @@ export interface RequestScope extends AccessScope {
   ctx: ActiveContext;
 }
 
-/** Who a request's bearer token says is calling; anonymous without one. Throws for a bad token. */
+/**
+ * Who a request's bearer token says is calling; anonymous without one. Throws for a bad token;
+ * `WithdrawnAccess` for a token that ended with a resident's consent (the attempt is then logged).
+ */
 export type Authenticate = (request: FastifyRequest) => Promise<Caller>;
 
 const callers = new WeakMap<FastifyRequest, Caller>();
@@ -72,10 +80,22 @@ const callers = new WeakMap<FastifyRequest, Caller>();
  * large body is read). The composition root passes identity's verification in; without it every
  * caller is anonymous.
  */
-export function authenticateRequests(app: FastifyInstance, authenticate: Authenticate | undefined): void {
+export function authenticateRequests(
+  app: FastifyInstance,
+  authenticate: Authenticate | undefined,
+  onWithdrawn?: (request: FastifyRequest, withdrawn: Withdrawn) => Promise<void>,
+): void {
   if (!authenticate) return;
   app.addHook('onRequest', async (request) => {
-    callers.set(request, await authenticate(request));
+    try {
+      callers.set(request, await authenticate(request));
+    } catch (error) {
+      if (!(error instanceof WithdrawnAccess)) throw error;
+      await onWithdrawn?.(request, error.withdrawn).catch((failure: unknown) =>
+        request.log.warn({ err: failure }, 'a refused use of withdrawn consent was not logged'),
+      );
+      throw error.refusal;
+    }
   });
 }
 
@@ -100,7 +120,7 @@ export async function accessScope(
   const caller = callerOf(request);
   const policy = { auth: broker.config.auth, rules: await typeRules(broker.db, tenant) };
   authorise({ caller, tenant, action, resource }, policy);
-  return { tenant, caller, policy, purpose: purposeOf(request) };
+  return { tenant, caller, policy, purpose: purposeOf(request), keys: broker.keys };
 }
 
 export async function requestScope(

@@ -15,7 +15,7 @@ import {
   recordResidentRequest,
   withdrawConsent,
 } from '../../consent/index.ts';
-import { type Db, listTenants, NotFound, type Queryable } from '../../platform/index.ts';
+import { type DataKeys, type Db, listTenants, NotFound, type Queryable } from '../../platform/index.ts';
 import type { MyPageIdentity } from './types.ts';
 
 interface Log {
@@ -106,6 +106,7 @@ const KEPT_RECORDS = {
  */
 export async function eraseEverything(
   db: Db,
+  keys: DataKeys,
   identity: MyPageIdentity,
   resident: string,
   lang: Language,
@@ -114,9 +115,11 @@ export async function eraseEverything(
   const municipalities = [];
   const services = new Set<string>();
   for (const tenant of await listTenants(db)) {
-    const entities = await residentEntities(db, tenant.code, resident);
+    const entities = await residentEntities(db, keys, tenant.code, resident);
     const held = await db.withTenant(tenant.code, (tx) => heldEntities(tx, tenant.code, entities));
-    const { erased, kept } = await eraseResidentEntities(db, tenant.code, resident, (e) => held.has(e.id));
+    const { erased, kept } = await eraseResidentEntities(db, keys, tenant.code, resident, (e) =>
+      held.has(e.id),
+    );
     const part = await db.withTenant(tenant.code, async (tx) => {
       const given = await consentedServices(tx, tenant.code, resident);
       const withdrawn: string[] = [];

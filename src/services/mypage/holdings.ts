@@ -21,7 +21,7 @@ import {
   type ResidentRequest,
   thirdPartyProvisions,
 } from '../../consent/index.ts';
-import { type Db, listTenants, type Tenant } from '../../platform/index.ts';
+import { type DataKeys, type Db, listTenants, type Tenant } from '../../platform/index.ts';
 
 /** A name in the resident's language. */
 const pick = (lang: Language, ja: string, en: string) => (lang === 'ja' ? ja : en);
@@ -55,7 +55,12 @@ export interface Gather {
  * The resident's holdings in every tenant, only the parts asked for; tenants where there is nothing
  * are left out. `log` is how many of the newest access-log records to read per tenant.
  */
-export async function gatherHoldings(db: Db, resident: string, what: Gather): Promise<TenantHoldings[]> {
+export async function gatherHoldings(
+  db: Db,
+  keys: DataKeys,
+  resident: string,
+  what: Gather,
+): Promise<TenantHoldings[]> {
   const tenants = await listTenants(db);
   const found: TenantHoldings[] = [];
   for (const tenant of tenants) {
@@ -67,7 +72,7 @@ export async function gatherHoldings(db: Db, resident: string, what: Gather): Pr
       requests: what.requests ? await listResidentRequests(tx, tenant.code, resident) : [],
       entities: [] as ResidentEntity[],
     }));
-    if (what.entities) held.entities = await residentEntities(db, tenant.code, resident);
+    if (what.entities) held.entities = await residentEntities(db, keys, tenant.code, resident);
     const empty =
       held.consents.length +
         held.log.length +

@@ -14,7 +14,7 @@ import {
   recordResidentRequest,
   withdrawConsent,
 } from '../../consent/index.ts';
-import { type Db, findTenant, NotFound } from '../../platform/index.ts';
+import { type DataKeys, type Db, findTenant, NotFound } from '../../platform/index.ts';
 import { eraseEverything, stopService } from './erasure.ts';
 import { accessView, consentView, gatherHoldings, namesFor, provisionView } from './holdings.ts';
 import { exportDocument, reportHtml } from './report.ts';
@@ -25,6 +25,8 @@ export const ME_PATH = '/api/v1/me';
 export interface MyPageOptions {
   db: Db;
   identity: MyPageIdentity;
+  /** The tenants' data keys: the resident's download shows their sensitive data opened. */
+  keys: DataKeys;
 }
 
 const langQuery = {
@@ -43,13 +45,13 @@ type LangRequest = FastifyRequest<{ Querystring: { lang?: Language } }>;
 const langOf = (request: LangRequest): Language => request.query.lang ?? 'ja';
 
 export async function myPageRoutes(app: FastifyInstance, options: MyPageOptions): Promise<void> {
-  const { db, identity } = options;
+  const { db, identity, keys } = options;
   const resident = async (request: FastifyRequest) => (await identity.resident(request)).accountId;
   const noStore = (reply: FastifyReply) => reply.header('cache-control', 'no-store');
 
   /** The consent record with this id, wherever it is, with its tenant; NotFound when it is not the resident's. */
   const findRecord = async (accountId: string, id: string) => {
-    for (const held of await gatherHoldings(db, accountId, { consents: true })) {
+    for (const held of await gatherHoldings(db, keys, accountId, { consents: true })) {
       const record = held.consents.find((c) => c.id === id);
       if (record) return { record, tenant: held.tenant };
     }
@@ -75,7 +77,7 @@ export async function myPageRoutes(app: FastifyInstance, options: MyPageOptions)
     async (request: LangRequest, reply) => {
       const accountId = await resident(request);
       const lang = langOf(request);
-      const holdings = await gatherHoldings(db, accountId, { consents: true });
+      const holdings = await gatherHoldings(db, keys, accountId, { consents: true });
       const names = await namesFor(db, holdings, identity.clientNames);
       noStore(reply);
       return {
@@ -142,7 +144,7 @@ export async function myPageRoutes(app: FastifyInstance, options: MyPageOptions)
       const accountId = await resident(request);
       const lang = request.query.lang ?? 'ja';
       const limit = request.query.limit ?? 50;
-      const holdings = await gatherHoldings(db, accountId, { log: limit });
+      const holdings = await gatherHoldings(db, keys, accountId, { log: limit });
       const names = await namesFor(db, holdings, identity.clientNames);
       const entries = holdings
         .flatMap((h) => h.log.map((r) => accessView(r, h.tenant, names, lang)))
@@ -159,7 +161,7 @@ export async function myPageRoutes(app: FastifyInstance, options: MyPageOptions)
     async (request: LangRequest, reply) => {
       const accountId = await resident(request);
       const lang = langOf(request);
-      const holdings = await gatherHoldings(db, accountId, { provisions: true });
+      const holdings = await gatherHoldings(db, keys, accountId, { provisions: true });
       const names = await namesFor(db, holdings, identity.clientNames);
       noStore(reply);
       return {
@@ -185,7 +187,7 @@ export async function myPageRoutes(app: FastifyInstance, options: MyPageOptions)
       const lang = request.query.lang ?? 'ja';
       const account = await identity.account(accountId);
       if (!account) throw new NotFound('this account no longer exists');
-      const holdings = await gatherHoldings(db, accountId, {
+      const holdings = await gatherHoldings(db, keys, accountId, {
         consents: true,
         log: 500,
         provisions: true,
@@ -286,7 +288,7 @@ export async function myPageRoutes(app: FastifyInstance, options: MyPageOptions)
     { schema: { querystring: langQuery } },
     async (request: LangRequest, reply) => {
       const accountId = await resident(request);
-      const outcome = await eraseEverything(db, identity, accountId, langOf(request), request.log);
+      const outcome = await eraseEverything(db, keys, identity, accountId, langOf(request), request.log);
       noStore(reply);
       return outcome;
     },
@@ -294,7 +296,7 @@ export async function myPageRoutes(app: FastifyInstance, options: MyPageOptions)
 
   app.get(`${ME_PATH}/requests`, async (request, reply) => {
     const accountId = await resident(request);
-    const holdings = await gatherHoldings(db, accountId, { requests: true });
+    const holdings = await gatherHoldings(db, keys, accountId, { requests: true });
     noStore(reply);
     return {
       requests: holdings

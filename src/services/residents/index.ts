@@ -16,7 +16,7 @@ import {
   decide,
 } from '../../consent/index.ts';
 import type { IdentityHandle } from '../../identity/index.ts';
-import { type Db, Forbidden, type Queryable } from '../../platform/index.ts';
+import { type DataKeys, type Db, Forbidden, type Queryable } from '../../platform/index.ts';
 
 const PATH = '/api/v1/staff/tenants/:tenant/residents/:accountId/personal-data';
 /** Entity members that are not attributes, in the rendered (compacted) entity. */
@@ -25,6 +25,8 @@ const MEMBERS = new Set(['id', 'type', 'scope', '@context', 'createdAt', 'modifi
 export interface ResidentsOptions {
   db: Db;
   identity: Pick<IdentityHandle, 'staff'>;
+  /** The tenants' data keys: sensitive data the policy point allows is shown opened. */
+  keys: DataKeys;
 }
 
 interface Staff {
@@ -54,7 +56,7 @@ function shown(
 }
 
 export async function residentsRoutes(app: FastifyInstance, options: ResidentsOptions): Promise<void> {
-  const { db, identity } = options;
+  const { db, identity, keys } = options;
   app.get<{ Params: { tenant: string; accountId: string } }>(
     PATH,
     {
@@ -74,7 +76,7 @@ export async function residentsRoutes(app: FastifyInstance, options: ResidentsOp
       const staff: Staff = await identity.staff(request, tenant);
       const header = request.headers['machi-purpose'];
       const purpose = typeof header === 'string' ? header.trim() : '';
-      const entities = await residentEntities(db, tenant, resident);
+      const entities = await residentEntities(db, keys, tenant, resident);
       const answer = await db.withTenant(tenant, async (tx) => {
         const items = await Promise.all(entities.map((e) => categorised(tx, e)));
         const categories = [
