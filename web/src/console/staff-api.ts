@@ -3,6 +3,7 @@
  * session's token; a 401 means the session is over (the page then asks to sign in again), and a
  * refusal's problem detail (RFC 9457) is passed on to be shown.
  */
+import { apiCall, Refused, SessionEnded } from '../shared/api-call.ts';
 import type { StaffSession } from './auth.ts';
 
 export interface Me {
@@ -30,38 +31,14 @@ export interface NewServiceClient {
   serviceAccess: boolean;
 }
 
-/** The session ended (expired or signed out elsewhere). */
-export class SessionEnded extends Error {}
-
-/** The API refused; `detail` is the problem's explanation. */
-export class Refused extends Error {
-  constructor(
-    readonly status: number,
-    readonly detail: string,
-  ) {
-    super(detail);
-  }
-}
+export { Refused, SessionEnded };
 
 async function call<T>(
   session: StaffSession,
   path: string,
   init: { method?: string; body?: unknown } = {},
 ): Promise<T> {
-  const response = await fetch(`/api/v1/staff/tenants/${session.tenant}${path}`, {
-    method: init.method ?? 'GET',
-    headers: {
-      authorization: `Bearer ${session.accessToken}`,
-      accept: 'application/json',
-      ...(init.body ? { 'content-type': 'application/json' } : {}),
-    },
-    body: init.body ? JSON.stringify(init.body) : undefined,
-  });
-  if (response.status === 401) throw new SessionEnded();
-  if (!response.ok) {
-    const problem = (await response.json().catch(() => ({}))) as { detail?: string; title?: string };
-    throw new Refused(response.status, problem.detail ?? problem.title ?? String(response.status));
-  }
+  const response = await apiCall(`/api/v1/staff/tenants/${session.tenant}${path}`, session.accessToken, init);
   return (await response.json()) as T;
 }
 

@@ -2,6 +2,7 @@
  * The resident's own API as My Page calls it: every call carries the session's token; a 401 means
  * the session is over, and a refusal's problem detail (RFC 9457) is passed on to be shown.
  */
+import { apiCall, Refused, SessionEnded } from '../shared/api-call.ts';
 import type { Lang } from '../shared/i18n.ts';
 import type { ResidentSession } from './auth.ts';
 
@@ -75,39 +76,10 @@ export interface ServiceRequest {
   shown: string;
 }
 
-export class SessionEnded extends Error {}
+export { Refused, SessionEnded };
 
-export class Refused extends Error {
-  constructor(
-    readonly status: number,
-    readonly detail: string,
-  ) {
-    super(detail);
-  }
-}
-
-async function call(
-  session: ResidentSession,
-  path: string,
-  method = 'GET',
-  body?: unknown,
-): Promise<Response> {
-  const response = await fetch(`/api/v1/me${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${session.accessToken}`,
-      accept: 'application/json',
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (response.status === 401) throw new SessionEnded();
-  if (!response.ok) {
-    const problem = (await response.json().catch(() => ({}))) as { detail?: string };
-    throw new Refused(response.status, problem.detail ?? response.statusText);
-  }
-  return response;
-}
+const call = (session: ResidentSession, path: string, method = 'GET', body?: unknown) =>
+  apiCall(`/api/v1/me${path}`, session.accessToken, { method, body });
 
 const json = async <T>(session: ResidentSession, path: string, method = 'GET', body?: unknown) =>
   (await (await call(session, path, method, body)).json()) as T;

@@ -8,7 +8,7 @@ import { logOut, type ResidentSession } from './auth.ts';
 import { ConsentsPanel } from './consents-panel.tsx';
 import type { Me } from './me-api.ts';
 import { MyDataPanel } from './my-data-panel.tsx';
-import { services } from './portal-page.tsx';
+import { ServiceCards } from './portal-page.tsx';
 import { TrackerPanel } from './tracker-panel.tsx';
 
 interface Props {
@@ -53,18 +53,7 @@ export function MyPage({ session, me, onEnded }: Props) {
       <TrackerPanel session={session} onEnded={onEnded} />
       <MyDataPanel session={session} onEnded={onEnded} />
 
-      <section aria-labelledby="services-heading">
-        <h2 id="services-heading">{t('portal.services.heading')}</h2>
-        <ul class="cards">
-          {services.map((service) => (
-            <li key={service.id} class="card">
-              <h3 class="card__title">{t(service.titleKey)}</h3>
-              <p>{t(service.bodyKey)}</p>
-              <p class="badge">{t('common.comingSoon')}</p>
-            </li>
-          ))}
-        </ul>
-      </section>
+      <ServiceCards />
     </div>
   );
 }

@@ -23,7 +23,7 @@ interface Service {
   bodyKey: MessageKey;
 }
 
-export const services: Service[] = [
+const services: Service[] = [
   {
     id: 'procedures',
     titleKey: 'portal.services.procedures.title',
@@ -33,6 +33,25 @@ export const services: Service[] = [
   { id: 'calendar', titleKey: 'portal.services.calendar.title', bodyKey: 'portal.services.calendar.body' },
   { id: 'notices', titleKey: 'portal.services.notices.title', bodyKey: 'portal.services.notices.body' },
 ];
+
+/** What the portal will offer, as cards (before login and on My Page). */
+export function ServiceCards() {
+  const { t } = useI18n();
+  return (
+    <section aria-labelledby="services-heading">
+      <h2 id="services-heading">{t('portal.services.heading')}</h2>
+      <ul class="cards">
+        {services.map((service) => (
+          <li key={service.id} class="card">
+            <h3 class="card__title">{t(service.titleKey)}</h3>
+            <p>{t(service.bodyKey)}</p>
+            <p class="badge">{t('common.comingSoon')}</p>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
 
 type State =
   | { status: 'loading' }
@@ -112,18 +131,7 @@ function Welcome({ problem }: { problem?: MessageKey | undefined }) {
         </button>
       </section>
 
-      <section aria-labelledby="services-heading">
-        <h2 id="services-heading">{t('portal.services.heading')}</h2>
-        <ul class="cards">
-          {services.map((service) => (
-            <li key={service.id} class="card">
-              <h3 class="card__title">{t(service.titleKey)}</h3>
-              <p>{t(service.bodyKey)}</p>
-              <p class="badge">{t('common.comingSoon')}</p>
-            </li>
-          ))}
-        </ul>
-      </section>
+      <ServiceCards />
     </>
   );
 }
