@@ -1,8 +1,8 @@
 /**
- * `npm run bench [-- http|startup|identity|broker]`: runs each benchmark in turn, prints a table of ratios
- * against baselines measured in the same run, and writes every figure to bench/results/latest.json.
+ * `npm run bench [-- http|startup|identity|broker|consent]`: runs each benchmark in turn, prints a table of
+ * ratios against baselines measured in the same run, and writes every figure to bench/results/latest.json.
  * Set BENCH_DATABASE_URL (a PostgreSQL server with PostGIS, as a user that may create databases)
- * to also run the HTTP benchmark on PostgreSQL, and the broker benchmark, which needs it.
+ * to also run the HTTP and consent benchmarks on PostgreSQL, and the broker benchmark, which needs it.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,6 +14,7 @@ import {
   parseRows,
   runBrokerBenchmarks,
 } from './broker/index.ts';
+import { CONSENT_KEY, runConsentBenchmarks } from './consent/index.ts';
 import { runHttpBenchmarks } from './http.ts';
 import { runIdentityBenchmarks } from './identity/index.ts';
 import { type Comparison, formatTable } from './result.ts';
@@ -35,6 +36,17 @@ const SETTINGS = {
     notifications: 200,
     parts: parseParts(process.env.BENCH_BROKER_PARTS),
   },
+  consent: {
+    connections: 10,
+    warmupSeconds: 1,
+    durationSeconds: 4,
+    rounds: 2,
+    residents: 1000,
+    logins: 10,
+    reads: 300,
+    queries: 60,
+    querySeconds: 15,
+  },
 };
 
 const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url));
@@ -43,8 +55,9 @@ const databaseUrl = process.env.BENCH_DATABASE_URL || undefined;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-/** The broker's rows carry a target each, so they have a table of their own. */
+/** The broker's rows carry a target each, so they have a table of their own; so do consent's. */
 const brokerRows: BrokerRow[] = [];
+const consentRows: BrokerRow[] = [];
 
 const benchmarks: Record<string, () => Promise<Comparison[]>> = {
   http: () => runHttpBenchmarks({ ...SETTINGS.http, databaseUrl, log }),
@@ -63,6 +76,10 @@ const benchmarks: Record<string, () => Promise<Comparison[]>> = {
         log,
       })),
     );
+    return [];
+  },
+  consent: async () => {
+    consentRows.push(...(await runConsentBenchmarks({ databaseUrl, settings: SETTINGS.consent, log })));
     return [];
   },
 };
@@ -115,6 +132,9 @@ if (comparisons.length > 0) {
 if (brokerRows.length > 0) {
   process.stdout.write(`\n${formatBrokerTable(brokerRows)}\n`);
 }
+if (consentRows.length > 0) {
+  process.stdout.write(`\n${formatBrokerTable(consentRows, CONSENT_KEY)}\n`);
+}
 process.stdout.write(
   `\n${machine.cores} cores (${machine.cpu}), Node ${machine.node}; ${seconds} s in all. Written to ${RESULTS}\n`,
 );
@@ -130,5 +150,5 @@ function toJson(value: unknown): string {
 fs.mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 fs.writeFileSync(
   RESULTS,
-  `${toJson({ date: new Date().toISOString(), machine, settings: SETTINGS, seconds, failed, comparisons, broker: brokerRows })}\n`,
+  `${toJson({ date: new Date().toISOString(), machine, settings: SETTINGS, seconds, failed, comparisons, broker: brokerRows, consent: consentRows })}\n`,
 );

@@ -18,8 +18,8 @@ export interface HttpLoad {
   url: string;
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
-  /** A new body (or path) for every request, e.g. unique entity ids. */
-  next: () => { path?: string; body?: string };
+  /** A new body (or path, or headers) for every request, e.g. unique entity ids. */
+  next: () => { path?: string; body?: string; headers?: Record<string, string> };
   /** Operations one successful request counts for. */
   perRequest?: number;
 }

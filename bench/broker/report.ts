@@ -16,7 +16,8 @@ export interface BrokerMeasure {
 }
 
 export interface BrokerRow {
-  group: 'broker';
+  /** The consent benchmark's rows take this shape too, with a cost ratio (bench/consent). */
+  group: 'broker' | 'consent';
   name: string;
   unit: 'entities/s' | 'req/s' | 'ms';
   target: string;
@@ -99,8 +100,11 @@ function cell(measure: BrokerMeasure | undefined, unit: BrokerRow['unit']): stri
   return `${measure.label}: ${whole.format(measure.value)} ${unit}${p99}`;
 }
 
-/** A plain-text table: name, baseline, subject, ratio, target (and whether it was met). */
-export function formatBrokerTable(rows: BrokerRow[]): string {
+const BROKER_KEY =
+  'ratio = subject / baseline: for entities/s and req/s below 1× is slower; for latency, p99 over p99.';
+
+/** A plain-text table: name, baseline, subject, ratio, target (and whether it was met), then `key`. */
+export function formatBrokerTable(rows: BrokerRow[], key = BROKER_KEY): string {
   const header = ['benchmark', 'baseline', 'subject', 'ratio', 'target'];
   const cells = rows.map((r) => [
     r.name,
@@ -113,7 +117,5 @@ export function formatBrokerTable(rows: BrokerRow[]): string {
   const line = (row: string[]) =>
     `| ${row.map((c, i) => (i === 3 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join(' | ')} |`;
   const rule = `|${widths.map((w, i) => (i === 3 ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`;
-  const key =
-    'ratio = subject / baseline: for entities/s and req/s below 1× is slower; for latency, p99 over p99.';
   return [line(header), rule, ...cells.map(line), '', key].join('\n');
 }

@@ -9,6 +9,7 @@
 import {
   type AccessEntry,
   appendAccessMany,
+  type CategoriesOf,
   categoriesOf,
   decideMany,
   type ManyDecision,
@@ -48,8 +49,35 @@ function reachOf(tx: Queryable, scope: AccessScope, acting: ServiceActing, categ
   return answer;
 }
 
-const allowsOwner = (decision: ManyDecision, owner: string) =>
-  decision.allow && (decision.everyone || decision.residents.includes(owner));
+/** Each decision's residents as a set, so that a page of many entities asks it in constant time. */
+const residentSets = new WeakMap<ManyDecision, ReadonlySet<string>>();
+
+function allowsOwner(decision: ManyDecision, owner: string): boolean {
+  if (!decision.allow) return false;
+  if (decision.everyone) return true;
+  let residents = residentSets.get(decision);
+  if (!residents) {
+    residents = new Set(decision.residents);
+    residentSets.set(decision, residents);
+  }
+  return residents.has(owner);
+}
+
+/**
+ * The categories of a type's attributes, read once per request for each type and set of
+ * attributes: the entities of a page mostly share both, and each would otherwise cost a query.
+ */
+type Mappings = Map<string, Promise<CategoriesOf>>;
+
+function mappingsOf(tx: Queryable, type: string, attrs: readonly string[], mappings: Mappings) {
+  const key = JSON.stringify([type, attrs]);
+  let mapped = mappings.get(key);
+  if (!mapped) {
+    mapped = categoriesOf(tx, type, attrs);
+    mappings.set(key, mapped);
+  }
+  return mapped;
+}
 
 /**
  * The query's condition for personal entities reached by a service as itself; undefined when it
@@ -105,16 +133,18 @@ export async function serviceHide(
     [personal.map((e) => e.id)],
   );
   const owners = new Map(rows.map((r) => [r.entity_id, r.owner]));
+  const isPersonal = new Set(personal);
+  const mappings: Mappings = new Map();
   const log: AccessEntry[] = [];
   const shown: StoredEntity[] = [];
   for (const entity of entities) {
     const owner = owners.get(entity.id);
-    if (!personal.includes(entity)) {
+    if (!isPersonal.has(entity)) {
       shown.push(entity);
       continue;
     }
     if (!owner) throw new ConsentRequired('a personal entity without an owner is never shown');
-    const visible = await ownerView(tx, scope, acting, entity, owner, reach);
+    const visible = await ownerView(tx, scope, acting, { entity, owner }, { reach, mappings });
     shown.push(visible.entity);
     log.push({
       resident: owner,
@@ -136,15 +166,14 @@ async function ownerView(
   tx: Queryable,
   scope: AccessScope,
   acting: ServiceActing,
-  entity: StoredEntity,
-  owner: string,
-  reach: Reach,
+  { entity, owner }: { entity: StoredEntity; owner: string },
+  { reach, mappings }: { reach: Reach; mappings: Mappings },
 ): Promise<{ entity: StoredEntity; categories: string[] }> {
   const attrs = Object.keys(entity.attrs);
   const kept = new Set(attrs);
   const categories = new Set<string>();
   for (const type of entity.types.filter((t) => scope.policy.rules.personal.has(t))) {
-    const mapped = await categoriesOf(tx, type, ['*', ...attrs]);
+    const mapped = await mappingsOf(tx, type, ['*', ...attrs], mappings);
     const own = mapped.byAttribute['*'];
     if (own) categories.add(own);
     for (const attr of attrs) {

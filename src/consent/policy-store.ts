@@ -76,6 +76,8 @@ export async function clientFacts(tx: Queryable, q: ClientQuery, resident: strin
           order by (c.covers and c.state = 'given') desc, c.given_at desc, c.id
           limit 1) best on i.basis = 'consent'`,
     [...params(q), resident],
+    // Every personal read asks it: on PostgreSQL planning it cost more than running it.
+    { prepare: true },
   );
   return rows[0] as ClientFacts;
 }
