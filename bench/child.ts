@@ -4,7 +4,22 @@
  * A child announces itself with one JSON line on standard output.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Fastify from 'fastify';
+import { migrationSources } from '../src/main.ts';
+import {
+  type Db,
+  loadConfig,
+  loadMigrations,
+  migrate,
+  openDb,
+  openSecretBox,
+  type PlatformConfig,
+  type SecretBox,
+} from '../src/platform/index.ts';
 
 export interface Child<T> {
   /** The child's first line, parsed. */
@@ -87,3 +102,31 @@ export function parentGone(): Promise<void> {
 
 /** The master key of benchmark deployments (MACHI_SECRET_KEY is required with a PostgreSQL server). */
 export const BENCH_SECRET_KEY = Buffer.alloc(32, 3).toString('base64url');
+
+/**
+ * A migrated deployment for a benchmark server process: PostgreSQL at MACHI_BENCH_DATABASE_URL,
+ * else the embedded database in a new temporary folder (`name` in its name); silent logs, no demo,
+ * rate limiting far out of the way. The port is chosen first: the issuer is in every token.
+ */
+export async function benchDeployment(
+  name: string,
+): Promise<{ port: number; config: PlatformConfig; db: Db; box: SecretBox; dataDir: string | undefined }> {
+  const databaseUrl = process.env.MACHI_BENCH_DATABASE_URL || undefined;
+  const dataDir = databaseUrl ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), `machi-bench-${name}-`));
+  const probe = Fastify();
+  await probe.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = probe.server.address() as { port: number };
+  await probe.close();
+  const config = loadConfig({
+    LOG_LEVEL: 'silent',
+    DEMO_DATA: 'false',
+    PORT: String(port),
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    RATE_LIMIT_MAX: '10000000',
+    MACHI_SECRET_KEY: BENCH_SECRET_KEY,
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATA_DIR: dataDir as string }),
+  });
+  const db = await openDb({ databaseUrl, dataDir, poolSize: config.databasePoolSize });
+  await migrate(db, loadMigrations(migrationSources));
+  return { port, config, db, box: await openSecretBox(config), dataDir };
+}

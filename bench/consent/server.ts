@@ -10,43 +10,16 @@
  */
 import fs from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import os from 'node:os';
-import path from 'node:path';
-import Fastify from 'fastify';
-import { buildApp, migrationSources } from '../../src/main.ts';
-import { loadConfig, loadMigrations, migrate, openDb, openSecretBox } from '../../src/platform/index.ts';
-import { BENCH_SECRET_KEY, parentGone } from '../child.ts';
+import { buildApp } from '../../src/main.ts';
+import { benchDeployment, parentGone } from '../child.ts';
 import { seed } from './setup.ts';
 import { type Announcement, personalId, publicId, TENANT } from './shared.ts';
 
 /** Not part of Machi: lets the driver check that every personal read left its line. */
 const ACCESS_LOG_PATH = '/bench/access-log-lines';
 
-async function freePort(): Promise<number> {
-  const probe = Fastify();
-  await probe.listen({ host: '127.0.0.1', port: 0 });
-  const { port } = probe.server.address() as { port: number };
-  await probe.close();
-  return port;
-}
-
 async function start(residents: number, logins: number) {
-  const databaseUrl = process.env.MACHI_BENCH_DATABASE_URL || undefined;
-  const dataDir = databaseUrl ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'machi-bench-consent-'));
-  // The issuer is in every token, so the port is chosen before the app is built.
-  const port = await freePort();
-  const config = loadConfig({
-    LOG_LEVEL: 'silent',
-    DEMO_DATA: 'false',
-    PORT: String(port),
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
-    RATE_LIMIT_MAX: '10000000',
-    MACHI_SECRET_KEY: BENCH_SECRET_KEY,
-    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATA_DIR: dataDir as string }),
-  });
-  const db = await openDb({ databaseUrl, dataDir, poolSize: config.databasePoolSize });
-  await migrate(db, loadMigrations(migrationSources));
-  const box = await openSecretBox(config);
+  const { port, config, db, box, dataDir } = await benchDeployment('consent');
   const seeded = await seed(db, box, residents, logins);
   const app = await buildApp({ config, db, box });
   app.get(ACCESS_LOG_PATH, async () => {

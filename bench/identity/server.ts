@@ -12,16 +12,9 @@ import path from 'node:path';
 import formbody from '@fastify/formbody';
 import Fastify from 'fastify';
 import { addAccount, registerClient } from '../../src/identity/index.ts';
-import { buildApp, migrationSources } from '../../src/main.ts';
-import {
-  addTenant,
-  loadConfig,
-  loadMigrations,
-  migrate,
-  openDb,
-  openSecretBox,
-} from '../../src/platform/index.ts';
-import { BENCH_SECRET_KEY, parentGone } from '../child.ts';
+import { buildApp } from '../../src/main.ts';
+import { addTenant } from '../../src/platform/index.ts';
+import { benchDeployment, parentGone } from '../child.ts';
 import { PASSWORD, REDIRECT_URI } from './shared.ts';
 
 const TOKEN = {
@@ -41,27 +34,9 @@ async function bare(): Promise<{ port: number; close(): Promise<void> }> {
 }
 
 async function machi() {
-  const databaseUrl = process.env.MACHI_BENCH_DATABASE_URL || undefined;
-  const dataDir = databaseUrl ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'machi-bench-identity-'));
-  // The issuer is in every token, so the port is chosen before the app is built.
-  const probe = Fastify();
-  await probe.listen({ host: '127.0.0.1', port: 0 });
-  const port = (probe.server.address() as { port: number }).port;
-  await probe.close();
-  const config = loadConfig({
-    LOG_LEVEL: 'silent',
-    DEMO_DATA: 'false',
-    PORT: String(port),
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
-    RATE_LIMIT_MAX: '10000000',
-    MACHI_SECRET_KEY: BENCH_SECRET_KEY,
-    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATA_DIR: dataDir as string }),
-  });
-  const db = await openDb({ databaseUrl, dataDir, poolSize: config.databasePoolSize });
-  await migrate(db, loadMigrations(migrationSources));
+  const { port, config, db, box, dataDir } = await benchDeployment('identity');
   await addTenant(db, { code: '040002', name: '宮城県', nameEn: 'Miyagi Prefecture' });
   await addTenant(db, { code: '041009', name: '仙台市', nameEn: 'Sendai City' });
-  const box = await openSecretBox(config);
   const email = `bench-${Date.now()}@example.jp`;
   await addAccount(db, {
     kind: 'resident',

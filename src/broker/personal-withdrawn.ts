@@ -10,7 +10,7 @@ import { appendAccess, categoriesOf } from '../consent/index.ts';
 import type { Db, Queryable } from '../platform/index.ts';
 import type { BrokerConfig } from './config.ts';
 import { resolveTenant } from './tenant.ts';
-import { typeRules } from './type-access.ts';
+import { coreContext, typeRules } from './type-access.ts';
 
 /** Whose token it was and which service held it. */
 export interface Withdrawn {
@@ -52,11 +52,19 @@ async function namedEntity(tx: Queryable, request: FastifyRequest, owner: string
   return types ? { id, types } : undefined;
 }
 
-/** The personal types a query names (`type=`), as stored (expanded) or as given. */
-function queriedPersonalTypes(request: FastifyRequest, personal: ReadonlySet<string>): string[] {
+/** The personal types a query names (`type=`, a short name of the core @context or an IRI). */
+async function queriedPersonalTypes(
+  request: FastifyRequest,
+  personal: ReadonlySet<string>,
+): Promise<string[]> {
   const type = (request.query as { type?: string } | undefined)?.type;
   if (!type || !request.url.split('?')[0]?.endsWith('/entities')) return [];
-  return [...personal].filter((iri) => type.split(/[,|;]/).some((t) => iri === t || iri.endsWith(`/${t}`)));
+  const ctx = await coreContext();
+  const named = type
+    .split(/[,|;()]/)
+    .map((t) => t.trim())
+    .filter(Boolean);
+  return [...new Set(named.map((t) => ctx.expand(t)))].filter((iri) => personal.has(iri));
 }
 
 export async function logWithdrawnAttempt(
@@ -69,7 +77,7 @@ export async function logWithdrawnAttempt(
   const rules = await typeRules(db, tenant);
   await db.withTenant(tenant, async (tx) => {
     const entity = await namedEntity(tx, request, withdrawn.accountId);
-    const types = entity ? entity.types : queriedPersonalTypes(request, rules.personal);
+    const types = entity ? entity.types : await queriedPersonalTypes(request, rules.personal);
     if (types.length === 0) return;
     const categories = new Set<string>();
     for (const type of types) {

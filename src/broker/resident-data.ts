@@ -59,22 +59,24 @@ export function residentEntities(
 }
 
 /**
- * Erases the resident's personal entities in the tenant, with their history, except those `keep`
- * names (a law requires them); returns the ids erased and those kept. One transaction: all or none.
+ * Erases the resident's personal entities in the tenant, with their history, except the ids `keep`
+ * answers (what a law requires), asked in the same transaction; returns the ids erased and the
+ * entities kept. One transaction: all or none.
  */
 export function eraseResidentEntities(
   db: Db,
   keys: DataKeys,
   tenant: string,
   owner: string,
-  keep: (entity: ResidentEntity) => boolean,
+  keep: (tx: Queryable, entities: readonly ResidentEntity[]) => Promise<ReadonlySet<string>>,
 ): Promise<{ erased: string[]; kept: ResidentEntity[] }> {
   return db.withTenant(tenant, async (tx) => {
     const entities = await describe(await owned(tx, keys, tenant, owner));
+    const keeping = await keep(tx, entities);
     const erased: string[] = [];
     const kept: ResidentEntity[] = [];
     for (const entity of entities) {
-      if (keep(entity)) {
+      if (keeping.has(entity.id)) {
         kept.push(entity);
         continue;
       }

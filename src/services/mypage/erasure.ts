@@ -4,10 +4,11 @@
  * and they are told by back-channel logout. What cannot be ended by the resident alone (a use on a
  * legal basis other than consent) is recorded for the municipality to decide, and the answer says so.
  */
-import { eraseResidentEntities, residentEntities } from '../../broker/index.ts';
+import { eraseResidentEntities } from '../../broker/index.ts';
 import {
   currentServiceRequest,
   effectiveBasis,
+  type Held,
   heldEntities,
   type Language,
   listCategories,
@@ -115,10 +116,16 @@ export async function eraseEverything(
   const municipalities = [];
   const services = new Set<string>();
   for (const tenant of await listTenants(db)) {
-    const entities = await residentEntities(db, keys, tenant.code, resident);
-    const held = await db.withTenant(tenant.code, (tx) => heldEntities(tx, tenant.code, entities));
-    const { erased, kept } = await eraseResidentEntities(db, keys, tenant.code, resident, (e) =>
-      held.has(e.id),
+    let held = new Map<string, Held>();
+    const { erased, kept } = await eraseResidentEntities(
+      db,
+      keys,
+      tenant.code,
+      resident,
+      async (tx, entities) => {
+        held = await heldEntities(tx, tenant.code, entities);
+        return new Set(held.keys());
+      },
     );
     const part = await db.withTenant(tenant.code, async (tx) => {
       const given = await consentedServices(tx, tenant.code, resident);
