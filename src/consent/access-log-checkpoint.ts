@@ -96,7 +96,14 @@ async function storeCheckpoint(tx: Queryable, checkpoint: Checkpoint, heads: Hea
      select $1, $2, r, s, h from unnest($3::uuid[], $4::bigint[], $5::text[]) as t(r, s, h)`,
     [tenant, seq, residents, seqs, heads.map((h) => h.hash)],
   );
-  // A head that moved again meanwhile stays ahead of its anchor: the next checkpoint takes it.
+  // A head that moved again meanwhile stays ahead of its anchor: the next checkpoint takes it. The
+  // heads are locked in resident order first, the order appends take them in, so neither waits on
+  // the other in a circle.
+  await tx.query(
+    `select 1 from consent.access_log_heads
+      where tenant_id = $1 and resident_id = any($2::uuid[]) order by resident_id for update`,
+    [tenant, residents],
+  );
   await tx.query(
     `update consent.access_log_heads h set anchored_seq = t.s
        from unnest($2::uuid[], $3::bigint[]) as t(r, s)

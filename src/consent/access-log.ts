@@ -76,15 +76,21 @@ interface Head {
   at: Date | null;
 }
 
-const LOCK_HEADS = `select resident_id, seq, hash, at, clock_timestamp() as now
-  from consent.access_log_heads
- where tenant_id = $1 and resident_id = any($2::uuid[])
- order by resident_id
-   for update`;
+/**
+ * Takes the heads of the residents' chains, in resident order, in one statement: an existing head is
+ * locked (the no-op update), a missing one is inserted at its chain's genesis (and so held too). Taking
+ * every head, old or new, through the same ordered statement is what keeps two batches naming the same
+ * residents from deadlocking: a select for existing heads followed by an insert for missing ones would
+ * take locks out of order when another batch creates a head in between.
+ */
+const TAKE_HEADS = `insert into consent.access_log_heads as h (tenant_id, resident_id, seq, hash)
+  select $1, r, 0, g from unnest($2::uuid[], $3::text[]) as t(r, g) order by r
+  on conflict (tenant_id, resident_id) do update set seq = h.seq
+  returning resident_id, seq, hash, at, clock_timestamp() as now`;
 
 /**
- * Locks the heads of the residents' chains, in resident order (so two batches cannot deadlock),
- * starting a chain at its genesis for a resident seen for the first time. Returns the database's clock.
+ * Locks the heads of the residents' chains (see TAKE_HEADS), starting a chain at its genesis for a
+ * resident seen for the first time. Returns the heads and the database's clock.
  */
 async function lockHeads(
   tx: Queryable,
@@ -92,20 +98,14 @@ async function lockHeads(
   residents: string[],
 ): Promise<{ heads: Map<string, Head>; now: Date }> {
   type Row = { resident_id: string; seq: number; hash: string; at: Date | null; now: Date };
-  let { rows } = await tx.query<Row>(LOCK_HEADS, [tenant, residents], { prepare: true });
-  if (rows.length < residents.length) {
-    const known = new Set(rows.map((r) => r.resident_id));
-    const missing = residents.filter((r) => !known.has(r));
-    await tx.query(
-      `insert into consent.access_log_heads (tenant_id, resident_id, seq, hash)
-       select $1, r, 0, g from unnest($2::uuid[], $3::text[]) as t(r, g) order by r
-       on conflict do nothing`,
-      [tenant, missing, missing.map((r) => genesisHash(tenant, r))],
-    );
-    ({ rows } = await tx.query<Row>(LOCK_HEADS, [tenant, residents], { prepare: true }));
-  }
+  const { rows } = await tx.query<Row>(
+    TAKE_HEADS,
+    [tenant, residents, residents.map((r) => genesisHash(tenant, r))],
+    { prepare: true },
+  );
   const heads = new Map(rows.map((r) => [r.resident_id, { seq: Number(r.seq), hash: r.hash, at: r.at }]));
-  return { heads, now: rows[0]?.now ?? new Date() };
+  const now = rows.reduce<Date | undefined>((late, r) => (late && late > r.now ? late : r.now), undefined);
+  return { heads, now: now ?? new Date() };
 }
 
 /** The records the entries become, each chained to the one before it of its resident. */

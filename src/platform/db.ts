@@ -9,8 +9,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
-import { postgis } from '@electric-sql/pglite-postgis';
 import pg from 'pg';
+import { postgisExtension } from './postgis-bundle.ts';
 
 export interface QueryResult<T> {
   rows: T[];
@@ -383,7 +383,7 @@ export async function openDb(options: OpenDbOptions): Promise<Db> {
     fs.mkdirSync(dataDir, { recursive: true });
   }
   const pglite = await PGlite.create(dataDir, {
-    extensions: { postgis },
+    extensions: { postgis: await postgisExtension() },
     ...(options.fromDump ? { loadDataDir: options.fromDump } : {}),
     parsers: { [pgliteTypes.INT8]: (value: string) => Number(value) },
   });

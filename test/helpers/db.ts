@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import pg from 'pg';
 import { migrationSources } from '../../src/main.ts';
 import {
@@ -36,18 +37,65 @@ export interface TestDb {
   close(): Promise<void>;
 }
 
-async function createPostgresDatabase(): Promise<string> {
+function databaseUrlFor(name: string): string {
+  const url = new URL(TEST_DATABASE_URL as string);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** A key for the current set of migrations: a template or dump made for other migrations is not used. */
+function migrationsKey(): string {
+  return createHash('sha256')
+    .update(
+      loadMigrations(migrationSources)
+        .map((m) => `${m.id}:${m.checksum}`)
+        .join('\n'),
+    )
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/**
+ * A migrated template database on the server, made once per set of migrations: copying it is a file
+ * copy, where creating PostGIS and running every migration takes seconds per test database. Test
+ * files make it under an advisory lock (the first one builds, the others wait), under a temporary name
+ * renamed when complete, so a run killed midway leaves no half-migrated template behind.
+ */
+async function migratedTemplateDatabase(admin: pg.Client): Promise<string> {
+  const name = `machi_template_${migrationsKey()}`;
+  const exists = async (db: string) =>
+    (await admin.query('select 1 from pg_database where datname = $1', [db])).rowCount === 1;
+  if (await exists(name)) return name;
+  await admin.query('select pg_advisory_lock(hashtext($1))', ['machi test template']);
+  try {
+    if (await exists(name)) return name;
+    const building = `${name}_building`;
+    await admin.query(`drop database if exists ${building} with (force)`);
+    await admin.query(`create database ${building}`);
+    const db = await openDb({ databaseUrl: databaseUrlFor(building), poolSize: 1 });
+    try {
+      await migrate(db, loadMigrations(migrationSources));
+    } finally {
+      await db.close();
+    }
+    await admin.query(`alter database ${building} rename to ${name}`);
+    return name;
+  } finally {
+    await admin.query('select pg_advisory_unlock(hashtext($1))', ['machi test template']);
+  }
+}
+
+async function createPostgresDatabase(migrated: boolean): Promise<string> {
   const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await admin.connect();
   const name = `machi_test_${randomBytes(6).toString('hex')}`;
   try {
-    await admin.query(`create database ${name}`);
+    const template = migrated ? await migratedTemplateDatabase(admin) : undefined;
+    await admin.query(`create database ${name}${template ? ` template ${template}` : ''}`);
   } finally {
     await admin.end();
   }
-  const url = new URL(TEST_DATABASE_URL as string);
-  url.pathname = `/${name}`;
-  return url.toString();
+  return databaseUrlFor(name);
 }
 
 async function dropPostgresDatabase(databaseUrl: string): Promise<void> {
@@ -68,23 +116,21 @@ const TEMPLATE_DIR = path.resolve(import.meta.dirname, '../../node_modules/.cach
  * file: creating PostGIS and running migrations takes seconds, loading a dump much less.
  */
 async function migratedTemplate(): Promise<Blob> {
-  const migrations = loadMigrations(migrationSources);
-  const key = createHash('sha256')
-    .update(migrations.map((m) => `${m.id}:${m.checksum}`).join('\n'))
-    .digest('hex')
-    .slice(0, 16);
-  const file = path.join(TEMPLATE_DIR, `pglite-${key}.tar.gz`);
+  const file = path.join(TEMPLATE_DIR, `pglite-${migrationsKey()}.tar`);
   if (fs.existsSync(file)) {
     return new Blob([fs.readFileSync(file)]);
   }
   const db = await openDb({});
-  await migrate(db, migrations);
+  await migrate(db, loadMigrations(migrationSources));
+  // A checkpoint first, so that a database started from the dump has no WAL to replay.
+  await db.query('checkpoint');
   const dump = await dumpEmbeddedDb(db);
   await db.close();
   fs.mkdirSync(TEMPLATE_DIR, { recursive: true });
   // Several test files may race to make it: write aside, then rename atomically.
   const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, Buffer.from(await dump.arrayBuffer()));
+  // Kept unpacked: each test database starts a third of a second sooner than from the gzipped dump.
+  fs.writeFileSync(tmp, gunzipSync(Buffer.from(await dump.arrayBuffer())));
   fs.renameSync(tmp, file);
   return dump;
 }
@@ -97,7 +143,7 @@ export async function createTestDb(
   let databaseUrl: string | undefined;
   let dataDir: string | undefined;
   if (TEST_DATABASE_URL) {
-    databaseUrl = await createPostgresDatabase();
+    databaseUrl = await createPostgresDatabase(options.migrated !== false);
     db = await openDb({ databaseUrl, poolSize: 5 });
   } else {
     dataDir = options.persistent ? fs.mkdtempSync(path.join(os.tmpdir(), 'machi-test-')) : undefined;
