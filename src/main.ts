@@ -58,6 +58,7 @@ import {
   TooManyRequests,
   tenantCovers,
 } from './platform/index.ts';
+import { calendarMigrations, calendarRoutes } from './services/calendar/index.ts';
 import { myPageRoutes } from './services/mypage/index.ts';
 import { residentsRoutes } from './services/residents/index.ts';
 
@@ -92,6 +93,7 @@ export const migrationSources: MigrationSource[] = [
   identityMigrations,
   consentMigrations,
   brokerMigrations,
+  calendarMigrations,
 ];
 
 /** Job handlers of every capability, by queue name. */
@@ -216,6 +218,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(myPageRoutes, { db, identity, keys });
   await app.register(residentsRoutes, { db, identity, keys });
+  await app.register(calendarRoutes, { db, identity, publicUrl: config.publicUrl });
   await brokerPlugin(app, {
     db,
     config: options.broker ?? loadBrokerConfig({}),

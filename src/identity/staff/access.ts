@@ -17,6 +17,7 @@ export const STAFF_PERMISSIONS = {
   'disaster.alert': ['admin', 'disaster-officer'],
   'shelters.manage': ['admin', 'disaster-officer'],
   'broker.types': ['admin'],
+  'calendar.manage': ['admin', 'editor'],
   'dashboard.read': ['admin', 'editor', 'approver', 'health-officer', 'disaster-officer', 'viewer'],
 } as const satisfies Record<string, readonly StaffRole[]>;
 

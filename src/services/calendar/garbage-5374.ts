@@ -80,7 +80,7 @@ function realDate(year: number, month: number, day: number): string | undefined 
 
 const weekdayOf = (date: string) => new Date(`${date}T00:00:00Z`).getUTCDay();
 
-function addDays(date: string, days: number): string {
+export function addDays(date: string, days: number): string {
   const d = new Date(`${date}T00:00:00Z`);
   d.setUTCDate(d.getUTCDate() + days);
   return d.toISOString().slice(0, 10);
@@ -146,7 +146,7 @@ function parseCell(cell: string, where: string, problems: InvalidParam[]) {
   return { rules, months, remarks };
 }
 
-function rowsOf(csv: string, file: string): string[][] {
+export function rowsOf(csv: string, file: string): string[][] {
   try {
     return parse(csv.replace(/^\uFEFF/, ''), {
       relax_column_count: true,
