@@ -26,6 +26,7 @@ import {
   type NewTenant,
   type SecretBox,
 } from '../platform/index.ts';
+import { chooseGarbageArea, hasGarbageSchedule, importGarbageSchedule } from '../services/calendar/index.ts';
 import { DATASETS, readStandardDataset } from '../services/opendata/index.ts';
 import { loadDemoPersonalData } from './personal.ts';
 
@@ -128,7 +129,31 @@ export async function loadDemo(db: Db, box?: SecretBox, keys?: DataKeys): Promis
     }
   }
   await loadDemoOpenData(db);
+  await loadDemoGarbageSchedule(db);
   return credentials;
+}
+
+/**
+ * A made-up 5374 schedule for 仙台市 (its areas are marked デモ), imported as by the demo staff
+ * member; 青葉 花子 has chosen her area and the evening reminder.
+ */
+async function loadDemoGarbageSchedule(db: Db): Promise<void> {
+  const sendai = '041009';
+  const staff = await findAccountByEmail(db, 'staff@city.sendai.example.jp');
+  const hanako = await findAccountByEmail(db, 'hanako.aoba@example.jp');
+  if (!staff || !hanako) return;
+  const file = (name: string) => fs.readFileSync(new URL(`./data/garbage-sendai/${name}`, import.meta.url));
+  if (!(await hasGarbageSchedule(db, sendai))) {
+    await importGarbageSchedule(db, sendai, staff.id, {
+      'area_days.csv': file('area_days.csv'),
+      'center.csv': file('center.csv'),
+      'description.csv': file('description.csv'),
+    });
+  }
+  await chooseGarbageArea(db, sendai, hanako.id, {
+    garbageArea: '青葉区 一番町（デモ）',
+    eveningReminder: true,
+  });
 }
 
 async function loadDemoOpenData(db: Db): Promise<void> {

@@ -10,6 +10,7 @@ import { calendarResidentRoutes } from './routes-resident.ts';
 import { calendarStaffRoutes } from './routes-staff.ts';
 import type { CalendarIdentity } from './types.ts';
 
+export { chooseGarbageArea, hasGarbageSchedule, importGarbageSchedule } from './commands.ts';
 export { type GarbageDay, garbageDays, todayInJapan } from './days.ts';
 export { readGarbageImport } from './garbage-import.ts';
 export type { CalendarIdentity } from './types.ts';

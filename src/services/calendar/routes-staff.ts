@@ -3,7 +3,6 @@
  * see the schedule in force, preview an area's days, and enter day changes (holidays, storms).
  * Every route asks identity for the staff member and `calendar.manage` first.
  */
-import { createHash } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { allows } from '../../identity/index.ts';
@@ -16,16 +15,10 @@ import {
   UnsupportedMediaType,
   ValidationFailed,
 } from '../../platform/index.ts';
+import { importGarbageSchedule } from './commands.ts';
 import { garbageDays, periodOf } from './days.ts';
-import { GARBAGE_FILES, type GarbageFile, readGarbageImport } from './garbage-import.ts';
-import {
-  currentSchedule,
-  deleteException,
-  type ImportedFile,
-  insertException,
-  insertSchedule,
-  listExceptions,
-} from './store.ts';
+import { GARBAGE_FILES, type GarbageFile } from './garbage-import.ts';
+import { currentSchedule, deleteException, insertException, listExceptions } from './store.ts';
 import type { CalendarIdentity } from './types.ts';
 
 const STAFF_PATH = '/api/v1/staff/tenants/:tenant/garbage';
@@ -97,22 +90,13 @@ export async function calendarStaffRoutes(
     async (request: TenantRequest, reply) => {
       const { staff, tenant } = await manager(request);
       const files = await uploadedFiles(request);
-      const { schedule, encodings } = readGarbageImport(files);
-      const described: ImportedFile[] = Object.entries(files).map(([name, bytes]) => ({
-        name,
-        sha256: createHash('sha256').update(bytes).digest('hex'),
-        encoding: encodings[name as GarbageFile] ?? 'utf-8',
-        bytes: bytes.length,
-      }));
-      const saved = await db.withTenant(tenant, (tx) =>
-        insertSchedule(tx, tenant, staff.accountId, described, schedule),
-      );
+      const saved = await importGarbageSchedule(db, tenant, staff.accountId, files);
       return reply.code(201).send({
         id: saved.id,
         importedAt: saved.importedAt.toISOString(),
-        files: described,
-        areas: schedule.areas.length,
-        categories: schedule.categories.map((c) => c.name),
+        files: saved.files,
+        areas: saved.schedule.areas.length,
+        categories: saved.schedule.categories.map((c) => c.name),
       });
     },
   );

@@ -1,10 +1,12 @@
 /**
  * My Page: who is logged in, the services they let use their data (and stopping that), every use
  * of their data in plain words (the data tracker), the provisions to third parties, and their
- * rights: downloading everything, erasing it. Then the features still to come.
+ * rights: downloading everything, erasing it. Myカレンダー (garbage days) comes first, as the page
+ * residents open most; then the features still to come.
  */
 import { useI18n } from '../shared/i18n.ts';
 import { logOut, type ResidentSession } from './auth.ts';
+import { CalendarPanel } from './calendar-panel.tsx';
 import { ConsentsPanel } from './consents-panel.tsx';
 import type { Me } from './me-api.ts';
 import { MyDataPanel } from './my-data-panel.tsx';
@@ -49,6 +51,7 @@ export function MyPage({ session, me, onEnded }: Props) {
         </button>
       </section>
 
+      <CalendarPanel session={session} onEnded={onEnded} />
       <ConsentsPanel session={session} onEnded={onEnded} />
       <TrackerPanel session={session} onEnded={onEnded} />
       <MyDataPanel session={session} onEnded={onEnded} />
