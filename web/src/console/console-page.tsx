@@ -14,6 +14,7 @@ import {
   type StaffSession,
   signOut,
 } from './auth.ts';
+import { GarbagePanel } from './garbage-panel.tsx';
 import { ServicesPanel } from './services-panel.tsx';
 import { SignInPanel } from './sign-in-panel.tsx';
 import { fetchMe, type Me, SessionEnded } from './staff-api.ts';
@@ -97,6 +98,7 @@ function Workspace({ session, me, onEnded }: { session: StaffSession; me: Me; on
       </section>
 
       {me.actions.includes('clients.manage') && <ServicesPanel session={session} onEnded={onEnded} />}
+      {me.actions.includes('calendar.manage') && <GarbagePanel session={session} onEnded={onEnded} />}
 
       <nav class="console__nav" aria-labelledby="console-nav-heading">
         <h2 id="console-nav-heading">{t('console.nav.heading')}</h2>
