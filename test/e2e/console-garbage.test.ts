@@ -116,7 +116,10 @@ describe('ごみ収集日 in the staff console: import, problems, preview and da
       .locator('.day-changes li')
       .filter({ hasText: `${first}の収集を${next}に変更` })
       .waitFor();
-    await preview.locator('.garbage-day').filter({ hasText: `${next}燃やすごみ` }).waitFor();
+    await preview
+      .locator('.garbage-day')
+      .filter({ hasText: `${next}燃やすごみ` })
+      .waitFor();
     const after = await preview.locator('.garbage-day').allTextContents();
     assert.ok(after.includes(`${next}燃やすごみ`), 'the preview shows the new day');
     assert.ok(!after.includes(`${first}燃やすごみ`), 'and not the old one');
