@@ -7,8 +7,6 @@
  * standard input closes.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import formbody from '@fastify/formbody';
 import Fastify from 'fastify';
 import { addAccount, registerClient } from '../../src/identity/index.ts';

@@ -4,7 +4,7 @@
  * resident themselves, through My Page, never for a service: a service reaches these entities only
  * through personal.ts under the resident's consent.
  */
-import { Conflict, type DataKeys, type Db, type Queryable } from '../platform/index.ts';
+import type { DataKeys, Db, Queryable } from '../platform/index.ts';
 import type { ContextResolver } from './context/json-ld.ts';
 import type { StoredEntity } from './entities/model.ts';
 import { parseEntity } from './entities/parse-entity.ts';
