@@ -57,6 +57,7 @@ import {
   requireTenant,
   Worker,
 } from './platform/index.ts';
+import { startEveningReminders } from './services/calendar/index.ts';
 
 const USAGE = `Usage: machi <command>
 
@@ -159,6 +160,8 @@ const start: Command = async (args, config) => {
   worker?.start();
   // Access-log checkpoints: one chain of periodic jobs per deployment, (re)started by any worker.
   if (worker) await startCheckpoints(db);
+  // Garbage-day reminders: a daily chain at 18:00 in Japan, (re)started the same way.
+  if (worker) await startEveningReminders(db);
   if (app) {
     await app.listen({ port: config.port, host: config.host });
     const where = config.databaseUrl ? 'PostgreSQL' : `the embedded database in ${config.dataDir}`;

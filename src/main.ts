@@ -18,6 +18,7 @@ import {
   WithdrawnAccess,
 } from './broker/index.ts';
 import { checkpointJobHandlers, consentMigrations } from './consent/index.ts';
+import { deliveryJobHandlers, deliveryMigrations, notificationRoutes } from './delivery/index.ts';
 import {
   type IdentityHandle,
   identityJobHandlers,
@@ -58,7 +59,7 @@ import {
   TooManyRequests,
   tenantCovers,
 } from './platform/index.ts';
-import { calendarMigrations, calendarRoutes } from './services/calendar/index.ts';
+import { calendarJobHandlers, calendarMigrations, calendarRoutes } from './services/calendar/index.ts';
 import { myPageRoutes } from './services/mypage/index.ts';
 import { residentsRoutes } from './services/residents/index.ts';
 
@@ -94,23 +95,28 @@ export const migrationSources: MigrationSource[] = [
   consentMigrations,
   brokerMigrations,
   calendarMigrations,
+  deliveryMigrations,
 ];
 
 /** Job handlers of every capability, by queue name. */
 export function jobHandlers(
   db: Db,
   broker: BrokerConfig,
-  config: Pick<PlatformConfig, 'publicUrl' | 'outboundPrivate' | 'outboundAllow'> & {
-    mail?: MailConfig;
-    /** Signs the access log's checkpoints; without it a worker takes no checkpoint jobs. */
-    box?: SecretBox;
-  },
+  config: Pick<PlatformConfig, 'publicUrl' | 'outboundPrivate' | 'outboundAllow'> &
+    Partial<Pick<PlatformConfig, 'vapidSubject'>> & {
+      mail?: MailConfig;
+      /** Signs the access log's checkpoints; without it a worker takes no checkpoint jobs. */
+      box?: SecretBox;
+    },
 ): Record<string, JobHandler> {
   const outbound = new OutboundPolicy(config);
   return {
     ...brokerJobHandlers(db, broker, { outbound, publicUrl: config.publicUrl }),
     ...identityJobHandlers(db, { mail: config.mail ?? loadMailConfig({}), publicUrl: config.publicUrl }),
     ...(config.box ? checkpointJobHandlers(db, config.box) : {}),
+    // Pushes need the sealed VAPID key: a worker without the master key leaves them to one that has it.
+    ...(config.box ? deliveryJobHandlers(db, { ...config, box: config.box, outbound }) : {}),
+    ...calendarJobHandlers(db),
   };
 }
 
@@ -217,6 +223,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     mail: options.mail ?? loadMailConfig({}),
   });
   await app.register(myPageRoutes, { db, identity, keys });
+  await app.register(notificationRoutes, { db, identity, box, outbound: new OutboundPolicy(config) });
   await app.register(residentsRoutes, { db, identity, keys });
   await app.register(calendarRoutes, { db, identity, publicUrl: config.publicUrl });
   await brokerPlugin(app, {

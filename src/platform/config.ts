@@ -33,6 +33,8 @@ export interface PlatformConfig {
   secretKey: Buffer | undefined;
   /** Master keys wrapping the tenants' data keys (envelope.ts), newest first; empty: derived from secretKey. */
   dataMasterKeys: Buffer[];
+  /** Whom push services contact about our pushes (RFC 8292 `sub`); unset: derived from publicUrl. */
+  vapidSubject: string | undefined;
 }
 
 /** One setting of a capability: its environment variable, what it means, its default and its parser. */
@@ -287,6 +289,14 @@ export const platformOptions = [
             throw new BadValue(`key ${i + 1}: ${(error as Error).message}`);
           }
         }),
+  },
+  {
+    env: 'VAPID_SUBJECT',
+    key: 'vapidSubject',
+    description:
+      'Contact Web Push services are given with every push (VAPID subject): a mailto: address or an https: URL. Unset: PUBLIC_URL when it is https, else mailto:webpush@ and the host name of PUBLIC_URL',
+    default: undefined,
+    parse: url(['mailto:', 'https:']),
   },
 ] as const satisfies readonly Option<keyof PlatformConfig>[];
 

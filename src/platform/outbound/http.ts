@@ -12,7 +12,7 @@ import type { OutboundPolicy, ResolvedAddress } from './policy.ts';
 export interface OutboundRequest {
   method?: string;
   headers?: Record<string, string>;
-  body?: string;
+  body?: string | Uint8Array;
   /** Aborts the request, and the reading of its body. */
   signal?: AbortSignal;
   /**

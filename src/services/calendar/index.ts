@@ -13,6 +13,7 @@ import type { CalendarIdentity } from './types.ts';
 export { chooseGarbageArea, hasGarbageSchedule, importGarbageSchedule } from './commands.ts';
 export { type GarbageDay, garbageDays, todayInJapan } from './days.ts';
 export { readGarbageImport } from './garbage-import.ts';
+export { calendarJobHandlers, REMINDER_QUEUE, remindTenant, startEveningReminders } from './reminders.ts';
 export type { CalendarIdentity } from './types.ts';
 
 export const calendarMigrations: MigrationSource = {
