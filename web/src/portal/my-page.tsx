@@ -10,6 +10,7 @@ import { CalendarPanel } from './calendar-panel.tsx';
 import { ConsentsPanel } from './consents-panel.tsx';
 import type { Me } from './me-api.ts';
 import { MyDataPanel } from './my-data-panel.tsx';
+import { NotificationsPanel } from './notifications-panel.tsx';
 import { ServiceCards } from './portal-page.tsx';
 import { TrackerPanel } from './tracker-panel.tsx';
 
@@ -52,6 +53,7 @@ export function MyPage({ session, me, onEnded }: Props) {
       </section>
 
       <CalendarPanel session={session} onEnded={onEnded} />
+      <NotificationsPanel session={session} onEnded={onEnded} />
       <ConsentsPanel session={session} onEnded={onEnded} />
       <TrackerPanel session={session} onEnded={onEnded} />
       <MyDataPanel session={session} onEnded={onEnded} />
