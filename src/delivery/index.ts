@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import type { MigrationSource } from '../platform/index.ts';
 
+export { eraseNotifications, forgetDevices } from './inbox/erase.ts';
 export { type Notify, notifyResident, PUSH_QUEUE } from './inbox/notify.ts';
 export { type DeliveryJobOptions, deliveryJobHandlers, PUSH_TEST_QUEUE } from './push/jobs.ts';
 export { ensureVapidKeys, type VapidKeys, vapidSubject } from './push/vapid.ts';

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import ICAL from 'ical.js';
+import { notifyResident } from '../../src/delivery/index.ts';
 import { addTenant } from '../../src/platform/index.ts';
 import {
   addResident,
@@ -42,6 +43,7 @@ describe('Myカレンダー: garbage days from 5374 files, day changes, and a pr
   let editor: string;
   let viewer: string;
   let resident: string;
+  let residentId: string;
   const staffApi = (token: string, path: string, init: RequestInit = {}) =>
     fetch(`${rig.baseUrl}/api/v1/staff/tenants/${KANAZAWA}/garbage${path}`, {
       ...init,
@@ -72,6 +74,7 @@ describe('Myカレンダー: garbage days from 5374 files, day changes, and a pr
       await addStaffMember(rig, [[KANAZAWA, 'viewer']], '金沢 閲覧'),
     );
     const who = await addResident(rig, '金沢 太郎');
+    residentId = who.id;
     resident = await myPageToken(rig, new Browser(), who.email);
   });
   after(() => rig?.close());
@@ -260,5 +263,47 @@ describe('Myカレンダー: garbage days from 5374 files, day changes, and a pr
     assert.equal((await fetch(again.url)).status, 404);
     const guessed = url.replace(/[A-Za-z0-9_-]{43}\.ics$/, `${'A'.repeat(43)}.ics`);
     assert.equal((await fetch(guessed)).status, 404);
+  });
+
+  it('forgets my area, reminder, feed and notices when I ask My Page to erase my data', async () => {
+    const { url } = (await (await me(`/feed?tenant=${KANAZAWA}`, { method: 'POST' })).json()) as {
+      url: string;
+    };
+    await rig.testDb.db.withTenant(KANAZAWA, (tx) =>
+      notifyResident(tx, {
+        tenant: KANAZAWA,
+        accountId: residentId,
+        kind: 'calendar.garbage',
+        title: '明日は燃やすごみの日です',
+        body: '浅野川',
+        idempotencyKey: 'erase-test',
+      }),
+    );
+    const erased = await fetch(`${rig.baseUrl}/api/v1/me/erasure`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${resident}` },
+    });
+    assert.equal(erased.status, 200, await erased.clone().text());
+    const kanazawa = ((await erased.json()) as { municipalities: Json[] }).municipalities.find(
+      (m) => m.municipality === KANAZAWA,
+    );
+    assert.equal(kanazawa?.notifications, 1);
+    assert.equal(
+      kanazawa?.calendarChoices,
+      4,
+      'the settings and the three feed addresses made, stopped ones too',
+    );
+    const settings = (await (await me(`/settings?tenant=${KANAZAWA}`)).json()) as Json;
+    assert.deepEqual(settings, {
+      municipality: KANAZAWA,
+      garbageArea: null,
+      eveningReminder: false,
+      feed: false,
+    });
+    assert.equal((await fetch(url)).status, 404);
+    const inbox = await rig.testDb.db.withTenant(KANAZAWA, (tx) =>
+      tx.query('select 1 from delivery.notifications where account_id = $1', [residentId]),
+    );
+    assert.equal(inbox.rows.length, 0);
   });
 });

@@ -14,6 +14,7 @@ export { chooseGarbageArea, hasGarbageSchedule, importGarbageSchedule } from './
 export { type GarbageDay, garbageDays, todayInJapan } from './days.ts';
 export { readGarbageImport } from './garbage-import.ts';
 export { calendarJobHandlers, REMINDER_QUEUE, remindTenant, startEveningReminders } from './reminders.ts';
+export { eraseResidentCalendar } from './store.ts';
 export type { CalendarIdentity } from './types.ts';
 
 export const calendarMigrations: MigrationSource = {

@@ -180,3 +180,12 @@ export async function feedOwner(tx: Queryable, tokenHash: string): Promise<strin
   );
   return rows[0]?.account_id;
 }
+
+/** Erasure (消去): the resident's area, reminder choice and feeds in the transaction's municipality. */
+export async function eraseResidentCalendar(tx: Queryable, accountId: string): Promise<number> {
+  const settings = await tx.query('delete from calendar.resident_settings where account_id = $1', [
+    accountId,
+  ]);
+  const feeds = await tx.query('delete from calendar.feeds where account_id = $1', [accountId]);
+  return (settings.rowCount ?? 0) + (feeds.rowCount ?? 0);
+}

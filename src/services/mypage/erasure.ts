@@ -16,7 +16,9 @@ import {
   recordResidentRequest,
   withdrawConsent,
 } from '../../consent/index.ts';
+import { eraseNotifications, forgetDevices } from '../../delivery/index.ts';
 import { type DataKeys, type Db, listTenants, NotFound, type Queryable } from '../../platform/index.ts';
+import { eraseResidentCalendar } from '../calendar/index.ts';
 import type { MyPageIdentity } from './types.ts';
 
 interface Log {
@@ -142,15 +144,19 @@ export async function eraseEverything(
           until: hold?.until.toISOString() ?? null,
         };
       });
-      const hadAnything = erased.length + kept.length + given.length > 0;
+      // What the portal's own features keep about the resident goes too: notices, garbage area, feeds.
+      const notifications = await eraseNotifications(tx, resident);
+      const calendar = await eraseResidentCalendar(tx, resident);
+      const hadAnything = erased.length + kept.length + given.length + notifications + calendar > 0;
       if (!hadAnything) return undefined;
-      const outcome = { erased, kept: keptEntities, withdrawn };
+      const outcome = { erased, kept: keptEntities, withdrawn, notifications, calendarChoices: calendar };
       await recordResidentRequest(tx, tenant.code, { resident, kind: 'erasure', outcome });
       for (const c of given) services.add(c);
       return { municipality: tenant.code, ...outcome };
     });
     if (part) municipalities.push(part);
   }
+  await forgetDevices(db, resident);
   await identity.endServiceAccess(resident, [...services], log);
   return { municipalities, keptRecords: KEPT_RECORDS[lang] };
 }
