@@ -17,7 +17,7 @@ import {
   startIdentityRig,
 } from '../identity/rig.ts';
 import { assertAccessible, browserSuite, launchChromium, phone, screenshot } from './chromium.ts';
-import { assertFitsPhone } from './phone-pages.ts';
+import { assertFitsPhone, logInToPortal } from './phone-pages.ts';
 
 const SENDAI = '041009';
 const AREA = '青葉区 上杉（デモ）';
@@ -45,16 +45,7 @@ describe(
       browser = await launchChromium();
       page = await (await browser.newContext(phone)).newPage();
       page.on('pageerror', (error) => problems.push(`${page.url()}: ${error.message}`));
-      await page.goto(`${rig.baseUrl}/`);
-      await page.getByRole('button', { name: '共通IDでログイン' }).click();
-      await page.getByLabel('メールアドレス', { exact: true }).fill(resident.email);
-      await page.getByLabel('パスワード', { exact: true }).fill(PASSWORD);
-      await page.getByRole('button', { name: 'ログインする', exact: true }).click();
-      const later = page.getByRole('button', { name: 'あとで', exact: true });
-      const myPage = page.getByRole('heading', { level: 1, name: 'マイページ' });
-      await Promise.race([later.waitFor(), myPage.waitFor()]);
-      if (await later.isVisible()) await later.click();
-      await myPage.waitFor();
+      await logInToPortal(page, rig.baseUrl, resident.email, PASSWORD);
     });
 
     after(async () => {

@@ -14,7 +14,7 @@ import { type DeliveryRig, eventually, SENDAI, startDeliveryRig } from '../deliv
 import type { BrowserSubscription } from '../helpers/push-service.ts';
 import { addResident, PASSWORD } from '../identity/rig.ts';
 import { assertAccessible, browserSuite, launchChromium, phone, screenshot } from './chromium.ts';
-import { assertFitsPhone } from './phone-pages.ts';
+import { assertFitsPhone, logInToPortal } from './phone-pages.ts';
 
 /**
  * Runs in the page before its own scripts: `subscribe` asks the test (through `machiPushSubscribe`)
@@ -104,16 +104,7 @@ describe('お知らせ in Chromium: my notices, and notifications on this device
     await context.addInitScript(fakePushManager);
     page = await context.newPage();
     page.on('pageerror', (error) => problems.push(`${page.url()}: ${error.message}`));
-    await page.goto(`${t.rig.baseUrl}/`);
-    await page.getByRole('button', { name: '共通IDでログイン' }).click();
-    await page.getByLabel('メールアドレス', { exact: true }).fill(resident.email);
-    await page.getByLabel('パスワード', { exact: true }).fill(PASSWORD);
-    await page.getByRole('button', { name: 'ログインする', exact: true }).click();
-    const later = page.getByRole('button', { name: 'あとで', exact: true });
-    const myPage = page.getByRole('heading', { level: 1, name: 'マイページ' });
-    await Promise.race([later.waitFor(), myPage.waitFor()]);
-    if (await later.isVisible()) await later.click();
-    await myPage.waitFor();
+    await logInToPortal(page, t.rig.baseUrl, resident.email, PASSWORD);
   });
 
   after(async () => {

@@ -94,3 +94,25 @@ export async function arriveAt(page: Page, prefix: string): Promise<URL> {
     });
   return new URL(page.url());
 }
+
+/**
+ * Logs a resident in to the portal with the common ID and its password, taking "あとで" if a
+ * passkey is offered, and waits for My Page.
+ */
+export async function logInToPortal(
+  page: Page,
+  baseUrl: string,
+  email: string,
+  password: string,
+): Promise<void> {
+  await page.goto(`${baseUrl}/`);
+  await page.getByRole('button', { name: '共通IDでログイン' }).click();
+  await page.getByLabel('メールアドレス', { exact: true }).fill(email);
+  await page.getByLabel('パスワード', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'ログインする', exact: true }).click();
+  const later = page.getByRole('button', { name: 'あとで', exact: true });
+  const myPage = page.getByRole('heading', { level: 1, name: 'マイページ' });
+  await Promise.race([later.waitFor(), myPage.waitFor()]);
+  if (await later.isVisible()) await later.click();
+  await myPage.waitFor();
+}

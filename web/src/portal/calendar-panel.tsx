@@ -16,6 +16,7 @@ import {
   saveSettings,
   stopFeed,
 } from './calendar-api.ts';
+import { LoadStatus } from './load-status.tsx';
 import { Refused } from './me-api.ts';
 import { useLoaded } from './use-loaded.ts';
 
@@ -91,17 +92,7 @@ export function CalendarPanel({ session, onEnded }: Props) {
   return (
     <section class="panel my-calendar" aria-labelledby="calendar-heading">
       <h2 id="calendar-heading">{t('calendar.heading')}</h2>
-      {state.status === 'loading' && <p role="status">{t('portal.loading')}</p>}
-      {state.status === 'failed' && (
-        <p class="form-error" role="alert">
-          {state.detail ?? t('my.failed')}
-        </p>
-      )}
-      {message && (
-        <p class="notice" role="status">
-          {message}
-        </p>
-      )}
+      <LoadStatus state={state} message={message} />
       {state.status === 'ready' && state.value.areas.length === 0 && (
         <p>
           {t('calendar.noSchedule', {

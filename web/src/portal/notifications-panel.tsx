@@ -7,6 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { formatDateTime } from '../shared/dates.ts';
 import { useI18n } from '../shared/i18n.ts';
 import type { ResidentSession } from './auth.ts';
+import { LoadStatus } from './load-status.tsx';
 import { Refused, SessionEnded } from './me-api.ts';
 import {
   type Device,
@@ -151,17 +152,7 @@ export function NotificationsPanel({ session, onEnded }: Props) {
           <span class="notifications__count">{t('notifications.unreadCount', { count: inbox.unread })}</span>
         )}
       </h2>
-      {state.status === 'loading' && <p role="status">{t('portal.loading')}</p>}
-      {state.status === 'failed' && (
-        <p class="form-error" role="alert">
-          {state.detail ?? t('my.failed')}
-        </p>
-      )}
-      {message && (
-        <p class="notice" role="status">
-          {message}
-        </p>
-      )}
+      <LoadStatus state={state} message={message} />
       {inbox && inbox.items.length === 0 && <p>{t('notifications.empty')}</p>}
       {inbox && inbox.unread > 0 && (
         <button type="button" class="button button--secondary" onClick={() => void readAll()}>
@@ -258,16 +249,7 @@ function PushSettings({ session, onEnded }: Props) {
     <div class="notifications__push">
       <h3>{t('notifications.push.heading')}</h3>
       <p>{t('notifications.push.lead')}</p>
-      {state.status === 'failed' && (
-        <p class="form-error" role="alert">
-          {state.detail ?? t('my.failed')}
-        </p>
-      )}
-      {message && (
-        <p class="notice" role="status">
-          {message}
-        </p>
-      )}
+      <LoadStatus state={state} message={message} showLoading={false} />
       {support === 'unsupported' && <p class="notice">{t('notifications.push.unsupported')}</p>}
       {support === 'denied' && <p class="notice">{t('notifications.push.denied')}</p>}
       {device && (
