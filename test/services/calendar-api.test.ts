@@ -174,6 +174,14 @@ describe('Myカレンダー: garbage days from 5374 files, day changes, and a pr
     });
     assert.equal(unknown.status, 400);
     assert.match((await problems(unknown)).join('\n'), /body\/area: 兼六園 is not an area/);
+    const notADay = await staffApi(editor, '/exceptions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ date: '2026-02-30' }),
+    });
+    assert.equal(notADay.status, 400);
+    assert.match((await problems(notADay)).join('\n'), /body\/date: 2026-02-30 is not a date/);
+    assert.equal((await staffApi(editor, '/areas/浅野/days?from=2026-02-30')).status, 400);
     const moved = await staffApi(editor, '/exceptions', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

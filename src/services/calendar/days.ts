@@ -3,7 +3,7 @@
  * over a period, with the staff's day changes, each day carrying its category's colour and remarks.
  */
 import { ValidationFailed } from '../../platform/index.ts';
-import { addDays, collectionDays } from './garbage-5374.ts';
+import { addDays, collectionDays, isIsoDate } from './garbage-5374.ts';
 import type { GarbageSchedule } from './garbage-import.ts';
 import type { StoredException } from './store.ts';
 
@@ -39,7 +39,7 @@ export function periodOf(query: { from?: string | undefined; to?: string | undef
     ['from', from],
     ['to', to],
   ] as const) {
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
+    if (!isIsoDate(value)) {
       problems.push({ name, reason: `"${value}" is not a date (YYYY-MM-DD)` });
     }
   }

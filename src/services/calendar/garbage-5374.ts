@@ -78,6 +78,12 @@ function realDate(year: number, month: number, day: number): string | undefined 
   return d.toISOString().slice(0, 10);
 }
 
+/** Whether `value` is `YYYY-MM-DD` of a real calendar date (not 2026-02-30). */
+export function isIsoDate(value: string): boolean {
+  const m = ISO_DATE.exec(value);
+  return m !== null && realDate(Number(m[1]), Number(m[2]), Number(m[3])) !== undefined;
+}
+
 const weekdayOf = (date: string) => new Date(`${date}T00:00:00Z`).getUTCDay();
 
 export function addDays(date: string, days: number): string {

@@ -17,6 +17,7 @@ import {
 } from '../../platform/index.ts';
 import { importGarbageSchedule } from './commands.ts';
 import { garbageDays, periodOf } from './days.ts';
+import { isIsoDate } from './garbage-5374.ts';
 import { GARBAGE_FILES, type GarbageFile } from './garbage-import.ts';
 import { currentSchedule, deleteException, insertException, listExceptions } from './store.ts';
 import type { CalendarIdentity } from './types.ts';
@@ -205,7 +206,7 @@ export async function calendarStaffRoutes(
           ['date', body.date],
           ['moveTo', body.moveTo],
         ] as const) {
-          if (value && Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
+          if (value && !isIsoDate(value)) {
             problems.push({ name: `body/${name}`, reason: `${value} is not a date` });
           }
         }
